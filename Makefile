@@ -1,0 +1,62 @@
+# Two commands do all set-up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+export TEST_DATABASE_URL
+
+.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
+
+$(STAMP): requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade head
+
+demo: migrate
+	$(BIN)/python -m app.cli load-demo --if-empty
+
+run: demo
+	$(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
+		--proxy-headers --timeout-graceful-shutdown 20
+
+test: $(STAMP) lint check-openapi test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	TEST_DB=sqlite $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP) postgres-up
+	TEST_DB=postgres $(BIN)/python -m pytest -q
+
+# The suite never skips PostgreSQL: when no server answers, start the machine's cluster and say so.
+postgres-up:
+	@$(BIN)/python scripts/ensure_postgres.py
+
+openapi: $(STAMP)
+	$(BIN)/python -m app.cli openapi > openapi/openapi.json
+
+check-openapi: $(STAMP)
+	@$(BIN)/python -m app.cli openapi > .openapi.current.json
+	@if ! diff -q openapi/openapi.json .openapi.current.json >/dev/null; then \
+		echo "openapi/openapi.json is out of date: run 'make openapi' and commit it"; \
+		diff -u openapi/openapi.json .openapi.current.json | head -40; rm -f .openapi.current.json; exit 1; fi
+	@rm -f .openapi.current.json; echo "openapi contract: up to date"
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/lint-imports
+
+# Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
+lock:
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile -q --strip-extras --generate-hashes --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --generate-hashes --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) data .openapi.current.json

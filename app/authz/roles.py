@@ -1,0 +1,54 @@
+"""What each role may do: the permission table (CONVENTIONS.md, authorization layer 1).
+
+A route requires one permission; a caller has it if any of its memberships'
+roles grants it. Where the caller may use it is scoping's business
+(`app.authz.scoping`), and which workflow step it may take is the transition
+table's. Integration clients get permissions from their scopes instead.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from app.models.identity import Role
+
+
+class Permission(str, enum.Enum):
+    organisations_read = "organisations:read"
+    organisations_write = "organisations:write"
+    users_read = "users:read"
+    users_write = "users:write"
+    clients_manage = "clients:manage"
+    audit_read = "audit:read"
+    audit_verify = "audit:verify"
+    profiles_read = "profiles:read"
+
+
+_READ_BASICS = {Permission.organisations_read, Permission.profiles_read}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: frozenset(Permission),
+    # The office is the secretariat: it reads who works where and what was done (audit) in its scope.
+    Role.office: frozenset(_READ_BASICS | {Permission.users_read, Permission.audit_read}),
+    Role.leader: frozenset(_READ_BASICS | {Permission.users_read}),
+    Role.leadership: frozenset(_READ_BASICS | {Permission.users_read}),
+    Role.staff: frozenset(_READ_BASICS),
+    Role.inspector: frozenset(_READ_BASICS),
+    Role.discipline: frozenset(_READ_BASICS),
+    Role.viewer: frozenset(_READ_BASICS),
+}
+
+# Scopes an admin may grant an integration client; each maps to one permission.
+CLIENT_SCOPES: dict[str, Permission] = {
+    "organisations:read": Permission.organisations_read,
+    "users:read": Permission.users_read,
+    "audit:read": Permission.audit_read,
+    "profiles:read": Permission.profiles_read,
+}
+
+
+def permissions_for_roles(roles: set[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)

@@ -1,0 +1,94 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL (asyncpg).
+
+SQLite serialises writers: a write transaction that starts deferred and later
+upgrades its lock fails with "database is locked" under concurrency
+(RELIABILITY.md finding 4), so write sessions open with `BEGIN IMMEDIATE` and
+read sessions with a plain `BEGIN`. PostgreSQL runs READ COMMITTED; races are
+settled by conditional UPDATEs and row locks in the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+WRITE_OPTION = "envduty_write"
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, pool_size: int, pool_timeout: float, statement_timeout_ms: int) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,  # drop connections that died with the server (RELIABILITY.md finding 8)
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        connect_args={
+            "timeout": 5,
+            "command_timeout": max(statement_timeout_ms / 1000 + 5, 10),
+            "server_settings": {
+                "statement_timeout": str(statement_timeout_ms),
+                "idle_in_transaction_session_timeout": "60000",
+                "application_name": "envduty",
+            },
+        },
+    )
+
+
+class Database:
+    """One engine plus a read and a write session factory over the same pool."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 5.0,
+                 statement_timeout_ms: int = 15_000, sqlite_busy_timeout_ms: int = 30_000) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms)
+        else:
+            self.engine = _postgres_engine(url, pool_size, pool_timeout, statement_timeout_ms)
+        write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.write_sessions = async_sessionmaker(write_engine, expire_on_commit=False, autoflush=True)
+
+    def sessions(self, *, write: bool) -> async_sessionmaker[AsyncSession]:
+        return self.write_sessions if write else self.read_sessions
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session that commits on success and rolls back on error (scripts, workers, tests)."""
+        async with self.sessions(write=write)() as session:
+            async with session.begin():
+                yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

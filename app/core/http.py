@@ -1,0 +1,139 @@
+"""ASGI middleware for what every request needs before any route runs.
+
+- `RequestContext`: request id (kept if the caller sent a sane one), client
+  address (the socket peer, or X-Forwarded-For only from a trusted proxy),
+  security headers, one JSON access-log line.
+- `BodySizeLimit`: uvicorn has no body limit (RELIABILITY.md finding 9); both a
+  declared Content-Length and a chunked body past the limit get a 413 problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.core.context import client_address_var, request_id_var
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("envduty.access")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str] | None = None) -> None:
+        self.app = app
+        self.trusted_proxies = set(trusted_proxies or [])
+
+    def _client_address(self, scope: Scope) -> str | None:
+        peer = scope.get("client")
+        address = peer[0] if peer else None
+        forwarded = _header(scope, b"x-forwarded-for")
+        if forwarded and address in self.trusted_proxies:  # ASVS 15.3.4: trust only our proxy
+            return forwarded.split(",")[0].strip()[:64]
+        return address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid_token = request_id_var.set(request_id)
+        addr_token = client_address_var.set(self._client_address(scope))
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        path = scope.get("path", "")
+        public = path.startswith(("/public/", "/docs", "/redoc", "/static/", "/openapi.json"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if b"cache-control" not in names and not public:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            access_log.info("request", extra={"fields": {
+                "method": scope.get("method"), "path": path, "status": status_holder["status"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client": client_address_var.get()}})
+            request_id_var.reset(rid_token)
+            client_address_var.reset(addr_token)
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.strip().isdigit() or int(declared) > self.max_bytes:
+                await self._reject(scope, send)
+                return
+            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._reject(scope, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        body = json.dumps({
+            "type": "https://envduty.example/problems/payload-too-large", "title": "Content too large",
+            "status": 413, "detail": f"Request bodies are limited to {self.max_bytes} bytes.",
+            "code": "payload_too_large", "instance": scope.get("path"),
+            "request_id": request_id_var.get()}).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

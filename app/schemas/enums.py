@@ -1,0 +1,40 @@
+"""Chinese and English labels for every enum the API exposes (`GET /meta/enums`).
+
+The API speaks English snake_case; the SPA shows these labels. A test checks
+that every member of every listed enum has both labels."""
+
+from __future__ import annotations
+
+import enum
+
+from app.models import OrganisationKind, OrganisationLevel, Role
+
+LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
+    OrganisationKind: {
+        "region": ("行政区域", "Administrative region"),
+        "party_committee": ("党委/党工委", "Party committee"),
+        "government": ("人民政府/管委会", "Government"),
+        "department": ("职能部门", "Functional department"),
+        "coordination_body": ("议事协调机构", "Coordination body"),
+        "coordination_office": ("办事机构", "Coordination office"),
+        "discipline_body": ("纪检监察/组织人事", "Discipline or personnel body"),
+        "judicial_body": ("公安/检察/法院/司法行政", "Judicial body"),
+        "national_body": ("国务院主管部门/中央督察组", "National body"),
+        "enterprise": ("企业", "Enterprise"),
+        "internal_unit": ("内设处室/直属单位", "Internal unit"),
+    },
+    OrganisationLevel: {
+        "national": ("国家", "National"), "province": ("省级", "Provincial"), "city": ("市级", "City"),
+        "county": ("县级", "County"), "township": ("乡镇/街道", "Township"),
+    },
+    Role: {
+        "admin": ("系统管理员", "Administrator"), "staff": ("经办人", "Staff"), "leader": ("负责人", "Leader"),
+        "office": ("办公室/办事机构", "Office"), "leadership": ("领导", "Leadership"),
+        "inspector": ("督察组", "Inspector"), "discipline": ("纪检监察/组织人事", "Discipline"),
+        "viewer": ("查阅", "Viewer"),
+    },
+}
+
+ENUM_NAMES: dict[type[enum.Enum], str] = {
+    OrganisationKind: "organisation_kind", OrganisationLevel: "organisation_level", Role: "role",
+}

@@ -1,0 +1,124 @@
+"""Idempotency-Key for POSTs (draft-ietf-httpapi-idempotency-key-header; RELIABILITY.md REL-06).
+
+The key is claimed by inserting its row at the start of the request, in the
+request's own transaction. A concurrent request with the same key waits on
+that row's unique index (PostgreSQL) or on the write lock (SQLite), then
+finds the committed first response and replays it. The same key with a
+different body is a 422. If the first request fails, its transaction rolls
+back and the key is free again: only committed effects are remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import get_settings
+from app.core.errors import Conflict, IdempotencyKeyReused, ValidationFailed
+from app.models import IdempotencyRecord, utcnow
+
+PENDING_STATUS = 0
+
+
+class ReplayResponse(Exception):
+    """Raised to short-circuit a request whose key already has a stored response."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__("idempotent replay")
+        self.response = Response(content=record.body, status_code=record.status_code,
+                                 headers={**record.headers, "Idempotent-Replayed": "true"},
+                                 media_type="application/json")
+
+
+class IdempotencyGuard:
+    def __init__(self, session: AsyncSession, record: IdempotencyRecord | None) -> None:
+        self._session = session
+        self._record = record
+
+    def respond(self, body: BaseModel | list[Any] | dict[str, Any], *, status_code: int = 200,
+                headers: dict[str, str] | None = None) -> Response:
+        """Build the response and, when a key was sent, store it with the effect."""
+        if isinstance(body, BaseModel):
+            text = body.model_dump_json()
+        else:
+            text = json.dumps(body, default=str, ensure_ascii=False)
+        headers = dict(headers or {})
+        if self._record is not None:
+            self._record.status_code = status_code
+            self._record.headers = headers
+            self._record.body = text
+        return Response(content=text, status_code=status_code, headers=headers, media_type="application/json")
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0" + request.url.path.encode() + b"\0" + request.url.query.encode() + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > 255 or not key.isprintable() or not key.isascii():
+        raise ValidationFailed("Idempotency-Key must be 1–255 printable ASCII characters.",
+                               errors=[{"pointer": "header/idempotency-key", "source": "header",
+                                        "type": "invalid", "message": "invalid idempotency key"}])
+
+
+async def _existing(session: AsyncSession, principal_key: str, route: str, key: str) -> IdempotencyRecord | None:
+    return await session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == principal_key, IdempotencyRecord.route == route,
+        IdempotencyRecord.key == key).execution_options(populate_existing=True))
+
+
+def _replay_or_refuse(record: IdempotencyRecord, fingerprint: str) -> ReplayResponse:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request.")
+    if record.status_code == PENDING_STATUS:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    return ReplayResponse(record)
+
+
+async def begin_idempotent(session: AsyncSession, request: Request, *, principal_key: str,
+                           key: str | None) -> IdempotencyGuard:
+    if key is None:
+        return IdempotencyGuard(session, None)
+    _check_key(key)
+    route_obj = request.scope.get("route")
+    route = f"{request.method} {getattr(route_obj, 'path', request.url.path)}"
+    fingerprint = _fingerprint(request, await request.body())
+    retention = timedelta(hours=get_settings().idempotency_retention_hours)
+
+    existing = await _existing(session, principal_key, route, key)
+    if existing is not None and existing.created_at < utcnow() - retention:
+        await session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.principal == principal_key, IdempotencyRecord.route == route,
+            IdempotencyRecord.key == key))
+        existing = None
+    if existing is not None:
+        raise _replay_or_refuse(existing, fingerprint)
+
+    record = IdempotencyRecord(principal=principal_key, route=route, key=key, fingerprint=fingerprint,
+                               status_code=PENDING_STATUS, headers={}, body="", created_at=utcnow())
+    try:
+        async with session.begin_nested():
+            session.add(record)
+            await session.flush()
+    except IntegrityError:
+        # Another request claimed the key and has committed by now (we waited on its row).
+        session.expunge(record)
+        winner = await _existing(session, principal_key, route, key)
+        if winner is None:
+            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") \
+                from None
+        raise _replay_or_refuse(winner, fingerprint) from None
+    return IdempotencyGuard(session, record)
