@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, params
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.context import actor_var
 from app.core.db import Database
-from app.core.errors import DomainError, PermissionDenied, Unauthenticated
+from app.core.errors import DomainError, PermissionDenied, Unauthenticated, UnsupportedMediaType
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.security import InvalidToken, decode_access_token
 from app.services import audit
@@ -22,6 +22,26 @@ from app.services.idempotency import IdempotencyGuard, begin_idempotent
 from app.services.principals import load_principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+async def require_json_media_type(request: Request) -> None:
+    """415 for a body that is not JSON on a route that takes JSON (RFC 9110 §15.5.16).
+
+    Installed app-wide; form routes (POST /auth/token) and multipart uploads are left alone."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None or isinstance(body_field.field_info, (params.Form, params.File)):
+        return
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return
+    if not content_type and request.headers.get("content-length", "0") == "0" \
+            and "transfer-encoding" not in request.headers:
+        return  # no body at all: validation reports what is missing
+    raise UnsupportedMediaType(f"This route takes application/json, not {media_type or 'an untyped body'}.")
 
 
 def get_database(request: Request) -> Database:

@@ -8,6 +8,7 @@ PostgreSQL is TEST_DATABASE_URL's server, default 127.0.0.1:5432 as `postgres`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import tempfile
@@ -23,13 +24,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 TEST_KEYS = {"test-1": "t" * 48, "test-0": "s" * 48}
-os.environ["JWT_KEYS"] = '{"test-1": "%s", "test-0": "%s"}' % (TEST_KEYS["test-1"], TEST_KEYS["test-0"])
+os.environ["JWT_KEYS"] = json.dumps(TEST_KEYS)
 os.environ["JWT_CURRENT_KID"] = "test-1"
 os.environ["ENVIRONMENT"] = "test"
 
-from app.core.config import Settings, get_settings  # noqa: E402
-from app.core.db import Database  # noqa: E402
-from app.main import create_app  # noqa: E402
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = os.environ.get("TEST_DB", "sqlite")

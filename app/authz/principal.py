@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from app.authz.roles import Permission, ROLE_PERMISSIONS
+from app.authz.roles import ROLE_PERMISSIONS, Permission
 from app.core.context import Actor
 from app.models.identity import Role
 

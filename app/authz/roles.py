@@ -21,10 +21,9 @@ class Permission(str, enum.Enum):
     clients_manage = "clients:manage"
     audit_read = "audit:read"
     audit_verify = "audit:verify"
-    profiles_read = "profiles:read"
 
 
-_READ_BASICS = {Permission.organisations_read, Permission.profiles_read}
+_READ_BASICS = {Permission.organisations_read}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
@@ -43,7 +42,6 @@ CLIENT_SCOPES: dict[str, Permission] = {
     "organisations:read": Permission.organisations_read,
     "users:read": Permission.users_read,
     "audit:read": Permission.audit_read,
-    "profiles:read": Permission.profiles_read,
 }
 
 

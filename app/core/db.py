@@ -86,9 +86,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
         """A session that commits on success and rolls back on error (scripts, workers, tests)."""
-        async with self.sessions(write=write)() as session:
-            async with session.begin():
-                yield session
+        async with self.sessions(write=write)() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

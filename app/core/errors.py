@@ -181,6 +181,19 @@ def _is_database_outage(exc: BaseException) -> bool:
                     "InterfaceError", "AdminShutdownError", "QueryCanceledError"}
 
 
+def unexpected_error_response(exc: BaseException, path: str) -> JSONResponse:
+    """503 for a database outage, else a generic 500: no stack trace, SQL or message text leaves."""
+    if _is_database_outage(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(503, code="service_unavailable", title="Service unavailable",
+                                detail="The database is unavailable; retry shortly.", instance=path,
+                                headers={"Retry-After": "5"})
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(500, code="internal_error", title="Internal server error",
+                            detail="Something went wrong on our side. Quote the request id when reporting it.",
+                            instance=path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -210,12 +223,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if _is_database_outage(exc):
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return problem_response(503, code="service_unavailable", title="Service unavailable",
-                                    detail="The database is unavailable; retry shortly.",
-                                    instance=request.url.path, headers={"Retry-After": "5"})
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, code="internal_error", title="Internal server error",
-                                detail="Something went wrong on our side. Quote the request id when reporting it.",
-                                instance=request.url.path)
+        return unexpected_error_response(exc, request.url.path)

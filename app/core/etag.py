@@ -21,7 +21,7 @@ def check_if_match(if_match: str | None, resource_id: uuid.UUID | str, version: 
     tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags:
         return
-    normalised = {t[2:] if t.startswith("W/") else t for t in tags}
+    normalised = {t.removeprefix("W/") for t in tags}
     if current not in normalised:
         raise StaleResource("The record changed since you read it; reload it and try again.",
                             current_etag=current)

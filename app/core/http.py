@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from app.core.context import client_address_var, request_id_var
+from app.core.errors import unexpected_error_response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,13 +59,14 @@ class RequestContext:
         rid_token = request_id_var.set(request_id)
         addr_token = client_address_var.set(self._client_address(scope))
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder: dict[str, Any] = {"status": 500}
         path = scope.get("path", "")
         public = path.startswith(("/public/", "/docs", "/redoc", "/static/", "/openapi.json"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
@@ -76,6 +78,11 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if status_holder.get("started"):
+                raise
+            response = unexpected_error_response(exc, path)
+            await response(scope, receive, send_with_headers)
         finally:
             access_log.info("request", extra={"fields": {
                 "method": scope.get("method"), "path": path, "status": status_holder["status"],

@@ -3,8 +3,8 @@
 from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from app.models.base import Base, new_id, utcnow
 from app.models.history import TransitionHistory
-from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
 from app.models.idempotency import IdempotencyRecord
+from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
 from app.models.organisation import (
     CoordinationMember,
     Organisation,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -32,7 +30,7 @@ async def get_readiness(request: Request) -> HealthRead | JSONResponse:
     try:
         async with request.app.state.database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database means "not ready"
+    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
         return problem_response(503, code="service_unavailable", title="Service unavailable",
                                 detail="The database is unavailable; retry shortly.", instance="/readyz",
                                 headers={"Retry-After": "5"})
