@@ -16,17 +16,18 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 WRITE_OPTION = "envduty_write"
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, **engine_options: Any) -> AsyncEngine:
     path = make_url(url).database
     if path and path != ":memory:":
         from pathlib import Path
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **engine_options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,13 +47,14 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     return engine
 
 
-def _postgres_engine(url: str, pool_size: int, pool_timeout: float, statement_timeout_ms: int) -> AsyncEngine:
+def _postgres_engine(url: str, pool_size: int, pool_timeout: float, statement_timeout_ms: int,
+                     **engine_options: Any) -> AsyncEngine:
+    if "poolclass" not in engine_options:
+        engine_options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout)
     return create_async_engine(
         url,
         pool_pre_ping=True,  # drop connections that died with the server (RELIABILITY.md finding 8)
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=pool_timeout,
+        **engine_options,
         connect_args={
             "timeout": 5,
             "command_timeout": max(statement_timeout_ms / 1000 + 5, 10),
@@ -69,13 +71,17 @@ class Database:
     """One engine plus a read and a write session factory over the same pool."""
 
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 5.0,
-                 statement_timeout_ms: int = 15_000, sqlite_busy_timeout_ms: int = 30_000) -> None:
+                 statement_timeout_ms: int = 15_000, sqlite_busy_timeout_ms: int = 30_000,
+                 pooled: bool = True) -> None:
+        """`pooled=False` opens a connection per session: for callers that run each request on a
+        fresh event loop (a sync test client), where pooled async connections cannot follow."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms)
+            self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms, **options)
         else:
-            self.engine = _postgres_engine(url, pool_size, pool_timeout, statement_timeout_ms)
+            self.engine = _postgres_engine(url, pool_size, pool_timeout, statement_timeout_ms, **options)
         write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self.write_sessions = async_sessionmaker(write_engine, expire_on_commit=False, autoflush=True)

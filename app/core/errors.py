@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.context import request_id_var
+from app.core.routes import allowed_methods
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://envduty.example/problems/"
@@ -194,6 +195,12 @@ def unexpected_error_response(exc: BaseException, path: str) -> JSONResponse:
                             instance=path)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method any route serves at this path: Starlette's 405 names only the first route's
+    methods when GET and POST on one path are separate routes (RFC 9110 §15.5.6 wants them all)."""
+    return ", ".join(sorted(allowed_methods(request.app.router.routes, request.scope["path"])))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -217,9 +224,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if status == 400 and detail and "parsing the body" in detail:
             return problem_response(422, code="malformed_body", title="Request is not valid",
                                     detail="The request body could not be parsed.", instance=request.url.path)
+        headers = dict(exc.headers or {})
+        if status == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return problem_response(status, code=HTTP_CODES.get(status, f"http_{status}"),
                                 title=HTTP_TITLES.get(status, "Error"), detail=detail,
-                                instance=request.url.path, headers=dict(exc.headers or {}))
+                                instance=request.url.path, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

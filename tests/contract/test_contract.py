@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi.routing import APIRoute
 
+from app.core.routes import iter_routes
 from app.dependencies import policy_of
 from app.main import create_app
 
@@ -18,8 +18,10 @@ def _schema() -> dict:
     return create_app().openapi()
 
 
-def _api_routes() -> list[APIRoute]:
-    return [r for r in create_app().routes if isinstance(r, APIRoute)]
+def _api_routes() -> list:
+    routes = [r for r in iter_routes(create_app().router.routes) if getattr(r, "dependant", None) is not None]
+    assert len(routes) > 20, "the route inventory found too few routes: it is not seeing included routers"
+    return routes
 
 
 def _policies(route: APIRoute) -> list[str]:

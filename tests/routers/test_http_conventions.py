@@ -39,7 +39,12 @@ class TestFrameworkErrors:
     async def test_wrong_method_is_a_405_problem_with_allow(self, client):
         r = await client.delete("/healthz")
         assert_problem(r, 405, "method_not_allowed", "Method not allowed")
-        assert r.headers["allow"] == "GET"
+        assert r.headers["allow"] == "GET, HEAD"
+
+    async def test_405_lists_every_method_of_the_path(self, client):
+        r = await client.request("TRACE", "/organisations")
+        assert_problem(r, 405, "method_not_allowed", "Method not allowed")
+        assert r.headers["allow"] == "GET, HEAD, POST"
 
     async def test_anonymous_me_is_a_401_problem_with_www_authenticate(self, client):
         r = await client.get("/me")
