@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -169,11 +169,20 @@ def _is_missing_if_match(exc: RequestValidationError) -> bool:
                for e in exc.errors())
 
 
+# SQLSTATEs that mean "the server cannot take you right now", whichever driver class carries them:
+# 08xxx connection exceptions, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now
+# ("the database system is starting up / shutting down"), 53300 too_many_connections.
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def _is_database_outage(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError)):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, DBAPIError):
+        # asyncpg's CannotConnectNowError at connect time arrives as a bare DBAPIError, not invalidated
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if exc.connection_invalidated or (isinstance(sqlstate, str) and sqlstate.startswith(OUTAGE_SQLSTATES)):
+            return True
     if isinstance(exc, (ConnectionError, OSError)) and not isinstance(exc, FileNotFoundError):
         return True
     name = type(exc).__name__
@@ -189,6 +198,12 @@ def unexpected_error_response(exc: BaseException, path: str) -> JSONResponse:
         return problem_response(503, code="service_unavailable", title="Service unavailable",
                                 detail="The database is unavailable; retry shortly.", instance=path,
                                 headers={"Retry-After": "5"})
+    if isinstance(exc, IntegrityError):
+        # A race the service could not see coming (two creates of one unique value at once):
+        # the transaction rolled back, nothing was written; the client may retry.
+        log.warning("integrity conflict: %s", type(exc.orig).__name__ if exc.orig else "unknown")
+        return problem_response(409, code="conflict", title="Conflict", instance=path,
+                                detail="A concurrent change conflicts with this request; nothing was written.")
     log.error("unhandled error", exc_info=exc)
     return problem_response(500, code="internal_error", title="Internal server error",
                             detail="Something went wrong on our side. Quote the request id when reporting it.",
