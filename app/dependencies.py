@@ -14,7 +14,13 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.context import actor_var
 from app.core.db import Database
-from app.core.errors import DomainError, PermissionDenied, Unauthenticated, UnsupportedMediaType
+from app.core.errors import (
+    DomainError,
+    PasswordChangeRequired,
+    PermissionDenied,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.security import InvalidToken, decode_access_token
 from app.services import audit
@@ -76,7 +82,11 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
                                                  "grant_type=client_credentials on the same URL.")
 
 
-async def get_principal(session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
+PASSWORD_CHANGE_PATHS = frozenset({"/me", "/me/password", "/auth/logout"})
+
+
+async def get_principal(request: Request, session: SessionDep,
+                        token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
     if not token:
         raise Unauthenticated()
     try:
@@ -85,6 +95,9 @@ async def get_principal(session: SessionDep, token: Annotated[str | None, Depend
         raise Unauthenticated() from None
     principal = await load_principal(session, claims)
     actor_var.set(principal.actor)
+    if principal.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        # AUTH-5: a reset or bootstrap password must be replaced before anything else is done.
+        raise PasswordChangeRequired("Change your password (POST /me/password) before using the API.")
     return principal
 
 

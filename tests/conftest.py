@@ -143,3 +143,12 @@ async def world(database: Database):
     async with database.transaction() as session:
         built = await build_world(session)
     return built
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """The login throttle is per process; each test starts with empty windows."""
+    from app.services.login_throttle import reset_default_throttle
+
+    reset_default_throttle()
+    yield

@@ -28,6 +28,7 @@ class Principal:
     client_permissions: frozenset[Permission] = frozenset()
     client_organisation_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
+    must_change_password: bool = False
 
     @property
     def actor(self) -> Actor:

@@ -55,6 +55,10 @@ class PermissionDenied(DomainError):
     status, code, title = 403, "forbidden", "Not allowed"
 
 
+class PasswordChangeRequired(PermissionDenied):
+    code, title = "password_change_required", "Password change required"
+
+
 class NotFound(DomainError):
     status, code, title = 404, "not_found", "Not found"
 

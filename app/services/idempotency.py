@@ -11,6 +11,7 @@ back and the key is free again: only committed effects are remembered.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import timedelta
 from typing import Any
@@ -60,7 +61,11 @@ class IdempotencyGuard:
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
-    digest = hashlib.sha256()
+    """A keyed digest: bodies can hold passwords (POST /users), and a plain SHA-256 stored in the
+    database would let its reader test guesses at hash speed, bypassing argon2."""
+    settings = get_settings()
+    key = hashlib.sha256(b"idempotency:" + settings.signing_keys[settings.signing_kid].encode()).digest()
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     digest.update(request.method.encode())
     digest.update(b"\0" + request.url.path.encode() + b"\0" + request.url.query.encode() + b"\0")
     digest.update(body)

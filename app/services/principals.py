@@ -78,4 +78,5 @@ async def load_principal(session: AsyncSession, claims: AccessClaims) -> Princip
     extra = await _office_extra_roots(session, offices)
     grants = tuple(Grant(r.organisation_id, r.role, extra.get(r.organisation_id, ()) if r.role == Role.office
                          else ()) for r in rows)
-    return Principal(kind="user", id=user.id, name=user.display_name, grants=grants, session_id=session_id)
+    return Principal(kind="user", id=user.id, name=user.display_name, grants=grants, session_id=session_id,
+                     must_change_password=user.must_change_password)

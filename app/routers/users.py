@@ -1,0 +1,132 @@
+"""User accounts and their memberships (`/users`), for admins within their scope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.authz.principal import Principal
+from app.authz.roles import Permission
+from app.core.etag import make_etag
+from app.core.openapi import problem_responses
+from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.schemas.users import (
+    MembershipCreate,
+    MembershipPage,
+    MembershipRead,
+    UserCreate,
+    UserPage,
+    UserPasswordReset,
+    UserRead,
+    UserUpdate,
+)
+from app.services import users as user_service
+
+router = APIRouter(tags=["users"])
+Reader = Annotated[Principal, require(Permission.users_read)]
+Admin = Annotated[Principal, require(Permission.users_write)]
+
+
+def _etag(response: Response, user: UserRead) -> UserRead:
+    response.headers["ETag"] = make_etag(user.id, user.version)
+    return user
+
+
+@router.post("/users", status_code=201, response_model=UserRead, responses=problem_responses(409))
+async def create_user(session: SessionDep, body: UserCreate, guard: IdempotencyDep,
+                      principal: Admin) -> Response:
+    """Create a user with initial memberships. Admins (users:write), for organisations in their scope.
+
+    409 when the username is taken; 422 for a weak password (`/password`), an organisation outside
+    your scope (`/memberships/0/organisation_id`), or no membership unless you are an admin of a
+    root organisation."""
+    user = await user_service.create_user(session, principal, body)
+    return guard.respond(user, status_code=201,
+                         headers={"ETag": make_etag(user.id, user.version), "Location": f"/users/{user.id}"})
+
+
+@router.get("/users", response_model=UserPage)
+async def list_users(
+    session: SessionDep, page: PageDep, principal: Reader,
+    q: Annotated[str | None, Query(max_length=100, description="Part of the username or display name.")] = None,
+    organisation_id: Annotated[uuid.UUID | None, Query(description="Members of this organisation's subtree.")]
+    = None,
+    is_active: Annotated[bool | None, Query(description="Only active (true) or deactivated (false) users.")]
+    = None,
+) -> UserPage:
+    """Users with a membership in your scope (users:read: admins, offices, leaders, leadership),
+    oldest first. Users without memberships are listed only to callers at a root organisation."""
+    return await user_service.list_users(session, principal, page, q=q, organisation_id=organisation_id,
+                                         is_active=is_active)
+
+
+@router.get("/users/{user_id}", response_model=UserRead, responses=problem_responses(404))
+async def get_user(user_id: uuid.UUID, session: SessionDep, response: Response,
+                   principal: Reader) -> UserRead:
+    """One user, with the memberships in your scope. users:read; 404 outside your scope."""
+    return _etag(response, await user_service.get_user(session, principal, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(404, 412, 428))
+async def update_user(user_id: uuid.UUID, body: UserUpdate, session: SessionDep, response: Response,
+                      principal: Admin, if_match: IfMatch = None) -> UserRead:
+    """Change display name, e-mail or phone (null clears e-mail/phone). Admins in scope; If-Match."""
+    return _etag(response, await user_service.update_user(session, principal, user_id, body, if_match))
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserRead,
+             responses=problem_responses(404, 409, 412, 428))
+async def deactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
+                          principal: Admin, if_match: IfMatch = None) -> UserRead:
+    """Block sign-in and end every sign-in and token of the user at once. Admins in scope; If-Match.
+    409 when already inactive; 422 for your own account."""
+    return _etag(response, await user_service.set_active(session, principal, user_id, if_match, active=False))
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserRead,
+             responses=problem_responses(404, 409, 412, 428))
+async def reactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
+                          principal: Admin, if_match: IfMatch = None) -> UserRead:
+    """Allow sign-in again (old tokens stay dead). Admins in scope; If-Match. 409 when already active."""
+    return _etag(response, await user_service.set_active(session, principal, user_id, if_match, active=True))
+
+
+@router.post("/users/{user_id}/password", response_model=UserRead,
+             responses=problem_responses(404, 412, 428))
+async def reset_user_password(user_id: uuid.UUID, body: UserPasswordReset, session: SessionDep,
+                              response: Response, principal: Admin,
+                              if_match: IfMatch = None) -> UserRead:
+    """Set a new password the user must change at next sign-in; ends every sign-in of the user.
+    Admins in scope; If-Match. 422 when the password breaks the policy."""
+    user = await user_service.reset_password(session, principal, user_id, body.password, if_match)
+    return _etag(response, user)
+
+
+@router.get("/users/{user_id}/memberships", response_model=MembershipPage, responses=problem_responses(404))
+async def list_user_memberships(user_id: uuid.UUID, session: SessionDep, page: PageDep,
+                                principal: Reader) -> MembershipPage:
+    """The user's memberships in your scope, oldest first. users:read; 404 outside your scope."""
+    return await user_service.list_memberships(session, principal, user_id, page)
+
+
+@router.post("/users/{user_id}/memberships", status_code=201, response_model=MembershipRead,
+             responses=problem_responses(404, 409))
+async def add_user_membership(user_id: uuid.UUID, body: MembershipCreate, session: SessionDep,
+                              guard: IdempotencyDep, principal: Admin) -> Response:
+    """Give the user a role in an organisation of your scope; it applies from the user's next request.
+    Admins; 404 for a user outside your scope, 422 for an organisation outside it, 409 if held."""
+    membership = await user_service.add_membership(session, principal, user_id, body)
+    return guard.respond(membership, status_code=201,
+                         headers={"Location": f"/users/{user_id}/memberships/{membership.id}"})
+
+
+@router.delete("/users/{user_id}/memberships/{membership_id}", status_code=204, response_class=Response,
+               responses=problem_responses(404))
+async def remove_user_membership(user_id: uuid.UUID, membership_id: uuid.UUID, session: SessionDep,
+                                 principal: Admin) -> Response:
+    """Take a role away; it applies from the user's next request. Admins, for memberships in their
+    scope (404 otherwise); 422 for your own admin membership."""
+    await user_service.remove_membership(session, principal, user_id, membership_id)
+    return Response(status_code=204)
