@@ -169,8 +169,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _is_missing_if_match(exc: RequestValidationError) -> bool:
-    return any(tuple(e.get("loc", ()))[:2] == ("header", "if-match") and e.get("type") == "missing"
-               for e in exc.errors())
+    """FastAPI reports a missing header under its declared alias (`If-Match`): compare case-blind."""
+    return any(len(loc := tuple(e.get("loc", ()))) >= 2 and loc[0] == "header"
+               and str(loc[1]).lower() == "if-match" and e.get("type") == "missing" for e in exc.errors())
 
 
 # SQLSTATEs that mean "the server cannot take you right now", whichever driver class carries them:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 
 from app.models import OrganisationKind, OrganisationLevel, Role
+from app.schemas.organisations import ComplaintChannelKind
 
 LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
     OrganisationKind: {
@@ -27,6 +28,10 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "national": ("国家", "National"), "province": ("省级", "Provincial"), "city": ("市级", "City"),
         "county": ("县级", "County"), "township": ("乡镇/街道", "Township"),
     },
+    ComplaintChannelKind: {
+        "hotline": ("举报电话", "Hotline"), "email": ("电子邮箱", "E-mail"), "web": ("网上举报", "Web form"),
+        "mail": ("来信地址", "Postal mail"), "in_person": ("来访地点", "In person"),
+    },
     Role: {
         "admin": ("系统管理员", "Administrator"), "staff": ("经办人", "Staff"), "leader": ("负责人", "Leader"),
         "office": ("办公室/办事机构", "Office"), "leadership": ("领导", "Leadership"),
@@ -37,4 +42,5 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
     OrganisationKind: "organisation_kind", OrganisationLevel: "organisation_level", Role: "role",
+    ComplaintChannelKind: "complaint_channel_kind",
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from app.core.routes import iter_routes
 from app.dependencies import policy_of
 from app.main import create_app
@@ -24,7 +23,7 @@ def _api_routes() -> list:
     return routes
 
 
-def _policies(route: APIRoute) -> list[str]:
+def _policies(route) -> list[str]:
     found = []
     stack = list(route.dependant.dependencies)
     while stack:
@@ -48,7 +47,7 @@ class TestOperations:
         for route in _api_routes():
             if not route.include_in_schema:
                 continue
-            assert route.unique_id == route.name
+            assert route.unique_id == route.name, f"{route.path}: operationId {route.unique_id}"
             assert route.name not in seen, f"{route.name} used by {seen.get(route.name)} and {route.path}"
             seen[route.name] = route.path
 
