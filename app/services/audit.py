@@ -14,10 +14,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import actor_var, client_address_var, request_id_var
@@ -64,7 +64,7 @@ def record(session: AsyncSession, *, action: str, resource_type: str, resource_i
 
 
 def _ts(value: datetime) -> str:
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def event_hash(prev_hash: str, seq: int, fields: dict[str, Any]) -> str:
@@ -125,12 +125,16 @@ class ChainReport:
 
 
 async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> ChainReport:
-    """Recompute every link in seq order; report the first event whose stored data or link is wrong."""
+    """Recompute every link in seq order; report the first event whose stored data or link is wrong.
+
+    Safe while others write: it checks the chain up to the head it read first. Under PostgreSQL's
+    READ COMMITTED every statement sees newer commits, so without that bound events committed
+    during the scan would be counted against the old head and look like tampering."""
     head = (await session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
                                   .where(AuditChainHead.id == 1))).one()
     prev, expected_seq, checked, after = GENESIS_HASH, 1, 0, 0
     while True:
-        rows = (await session.scalars(select(AuditEvent).where(AuditEvent.seq > after)
+        rows = (await session.scalars(select(AuditEvent).where(AuditEvent.seq > after, AuditEvent.seq <= head.seq)
                                       .order_by(AuditEvent.seq).limit(batch))).all()
         if not rows:
             break
@@ -144,4 +148,10 @@ async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> ChainRepo
         session.expunge_all()
     if checked != head.seq or prev != head.hash:
         return ChainReport(False, checked, head.seq, head.hash, checked + 1, "chain head does not match the events")
+    # Rows above the head were not written by flush_pending. Newest event first, then the head again:
+    # events and head commit together, so a genuine event seen here has its head move visible below.
+    newest = await session.scalar(select(func.max(AuditEvent.seq)))
+    head_now = await session.scalar(select(AuditChainHead.seq).where(AuditChainHead.id == 1))
+    if newest is not None and head_now is not None and newest > head_now:
+        return ChainReport(False, checked, head.seq, head.hash, head_now + 1, "event beyond the chain head")
     return ChainReport(True, checked, head.seq, head.hash, None, None)
