@@ -34,6 +34,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP) postgres-up
 	TEST_DB=postgres $(BIN)/python -m pytest -q
 
+# A deeper contract-fuzzing pass than the one inside `make test` (both databases).
+fuzz: $(STAMP) postgres-up
+	TEST_DB=sqlite FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -m fuzz tests/contract
+	TEST_DB=postgres FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -m fuzz tests/contract
+
 # The suite never skips PostgreSQL: when no server answers, start the machine's cluster and say so.
 postgres-up:
 	@$(BIN)/python scripts/ensure_postgres.py
