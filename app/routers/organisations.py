@@ -38,7 +38,12 @@ _LINKS = {"GetOrganisation": {"operationId": "get_organisation",
                               "parameters": {"path.organisation_id": "$response.body#/id"}},
           "UpdateOrganisation": {"operationId": "update_organisation",
                                  "parameters": {"path.organisation_id": "$response.body#/id",
-                                                "header.if-match": "$response.header.ETag"}}}
+                                                "header.if-match": "$response.header.ETag"}},
+          "DeactivateOrganisation": {"operationId": "deactivate_organisation",
+                                     "parameters": {"path.organisation_id": "$response.body#/id",
+                                                    "header.if-match": "$response.header.ETag"}},
+          "ListOrganisationChildren": {"operationId": "list_organisation_children",
+                                       "parameters": {"path.organisation_id": "$response.body#/id"}}}
 
 
 # `IfMatch = None` until core renders a missing *required* If-Match as 428: FastAPI reports it at

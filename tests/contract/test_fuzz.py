@@ -93,3 +93,4 @@ def _fuzz_as(role: str):
 test_fuzz_as_admin = _fuzz_as("admin")
 test_fuzz_as_department_staff = _fuzz_as("env_staff")
 test_fuzz_as_coordination_office = _fuzz_as("office")
+
