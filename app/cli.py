@@ -38,17 +38,76 @@ async def load_demo(if_empty: bool) -> None:
         await database.dispose()
 
 
+async def bootstrap(root_name: str, profile_code: str | None, username: str) -> None:
+    """First start of a production database: one root organisation and its admin.
+
+    The password comes from BOOTSTRAP_ADMIN_PASSWORD (a secret, never an argument, so it stays out
+    of shell history and process lists) and must be changed at first sign-in (AUTH-5)."""
+    import os
+
+    from app.core import security
+    from app.models import (
+        Membership,
+        Organisation,
+        OrganisationClosure,
+        OrganisationKind,
+        OrganisationLevel,
+        Role,
+        User,
+        new_id,
+    )
+    from app.profiles import get_profile
+    from app.services import audit, demo
+
+    password = os.environ.get("BOOTSTRAP_ADMIN_PASSWORD", "")
+    problems = security.password_problems(password)
+    if problems:
+        raise SystemExit("BOOTSTRAP_ADMIN_PASSWORD: " + "; ".join(problems))
+    if profile_code and get_profile(profile_code) is None:
+        raise SystemExit(f"unknown profile {profile_code!r}")
+    settings = get_settings()
+    database = Database(settings.database_url)
+    try:
+        async with database.transaction() as session:
+            if not await demo.database_is_empty(session):
+                raise SystemExit("the database already has organisations; bootstrap is for an empty one")
+            root_id = new_id()
+            session.add(Organisation(id=root_id, name=root_name, kind=OrganisationKind.region,
+                                     level=OrganisationLevel.province, jurisdiction_id=root_id,
+                                     profile_code=profile_code))
+            await session.flush()
+            session.add(OrganisationClosure(ancestor_id=root_id, descendant_id=root_id, depth=0))
+            user = User(username=username.lower(), display_name=username,
+                        password_hash=await security.hash_password_async(password), must_change_password=True)
+            session.add(user)
+            await session.flush()
+            session.add(Membership(user_id=user.id, organisation_id=root_id, role=Role.admin))
+            audit.record(session, action="system.bootstrap", resource_type="organisation", resource_id=root_id,
+                         organisation_id=root_id, after={"root": root_name, "admin": username})
+            await audit.flush_pending(session)
+        print(f"created {root_name!r} and admin {username!r}; the password must be changed at first sign-in")
+    finally:
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("openapi", help="print the OpenAPI document")
     demo_parser = commands.add_parser("load-demo", help="load the Hainan demo dataset")
     demo_parser.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    boot = commands.add_parser("bootstrap", help="create the first root organisation and its admin "
+                                                 "(password from BOOTSTRAP_ADMIN_PASSWORD)")
+    boot.add_argument("--root-name", required=True)
+    boot.add_argument("--profile", default=None)
+    boot.add_argument("--admin-username", required=True)
     args = parser.parse_args(argv)
     if args.command == "openapi":
         print_openapi()
     elif args.command == "load-demo":
         asyncio.run(load_demo(args.if_empty))
+    elif args.command == "bootstrap":
+        asyncio.run(bootstrap(args.root_name, args.profile, args.admin_username))
 
 
 if __name__ == "__main__":
