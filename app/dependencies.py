@@ -3,6 +3,8 @@ caller, permission checks, idempotency, list paging and If-Match."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -20,6 +22,7 @@ from app.core.errors import (
     PermissionDenied,
     Unauthenticated,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.security import InvalidToken, decode_access_token
@@ -48,6 +51,50 @@ async def require_json_media_type(request: Request) -> None:
             and "transfer-encoding" not in request.headers:
         return  # no body at all: validation reports what is missing
     raise UnsupportedMediaType(f"This route takes application/json, not {media_type or 'an untyped body'}.")
+
+
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # a \u0000 escape whose backslash is not escaped
+
+
+def _nul_pointer(value: Any, path: str = "") -> str | None:
+    if isinstance(value, str):
+        return (path or "/") if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = (path or "/") if isinstance(key, str) and "\x00" in key else _nul_pointer(item, f"{path}/{key}")
+        if found:
+            return found
+    return None
+
+
+def _nul_refused(pointer: str, source: str) -> ValidationFailed:
+    return ValidationFailed("Text may not contain the NUL character (U+0000).", errors=[{
+        "pointer": pointer, "source": source, "type": "nul_character", "message": "U+0000 is not allowed"}])
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """422 for U+0000 in the query or in a JSON or form body: PostgreSQL cannot store it in text
+    (the driver raises, a 500) and SQLite would keep it silently. Valid input never holds it."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise _nul_refused(f"query/{name}", "query")
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded":
+        form = await request.form()  # parsed and cached by FastAPI: the raw stream is gone by now
+        for name, value in form.multi_items():
+            if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+                raise _nul_refused(f"/{name}", "body")
+    elif media_type == "application/json" or media_type.endswith("+json"):
+        body = await request.body()  # read and cached by FastAPI
+        if not _ESCAPED_NUL.search(body):
+            return
+        try:
+            pointer = _nul_pointer(json.loads(body)) or "/"
+        except ValueError:
+            pointer = "/"
+        raise _nul_refused(pointer, "body")
 
 
 def get_database(request: Request) -> Database:

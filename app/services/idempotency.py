@@ -120,7 +120,6 @@ async def begin_idempotent(session: AsyncSession, request: Request, *, principal
             await session.flush()
     except IntegrityError:
         # Another request claimed the key and has committed by now (we waited on its row).
-        session.expunge(record)
         winner = await _existing(session, principal_key, route, key)
         if winner is None:
             raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.") \

@@ -23,7 +23,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.authz.scoping import can_reach, in_scope
 from app.core.errors import Conflict, NotFound, StaleResource, ValidationFailed
-from app.core.etag import check_if_match
+from app.core.etag import check_if_match, make_etag
 from app.core.security import digest_secret, new_client_secret
 from app.models import IntegrationClient, Organisation, utcnow
 from app.schemas.integration_clients import (
@@ -70,7 +70,10 @@ async def _change(session: AsyncSession, client: IntegrationClient, if_match: st
                 updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleResource("The client changed since you read it; reload it and try again.")
+        # Lost the race after passing If-Match: answer like any stale If-Match, current ETag included.
+        current = await session.scalar(select(IntegrationClient.version).where(IntegrationClient.id == client.id))
+        raise StaleResource("The client changed since you read it; reload it and try again.",
+                            current_etag=make_etag(client.id, current or client.version))
     await session.refresh(client)
 
 

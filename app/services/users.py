@@ -33,7 +33,7 @@ from app.core.errors import (
     StaleResource,
     ValidationFailed,
 )
-from app.core.etag import check_if_match
+from app.core.etag import check_if_match, make_etag
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.security import hash_password_async
 from app.models import IntegrationClient, Membership, Organisation, Role, User, utcnow
@@ -158,7 +158,10 @@ async def _change(session: AsyncSession, user: User, expected_version: int, **va
         .values(**values, version=expected_version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleResource("The user changed since you read it; reload it and try again.")
+        # Lost the race after passing If-Match: answer like any stale If-Match, current ETag included.
+        current = await session.scalar(select(User.version).where(User.id == user.id))
+        raise StaleResource("The user changed since you read it; reload it and try again.",
+                            current_etag=make_etag(user.id, current or expected_version))
     await session.refresh(user)
 
 
