@@ -72,7 +72,8 @@ async def get_user(user_id: uuid.UUID, session: SessionDep, response: Response,
 @router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(404, 412, 428))
 async def update_user(user_id: uuid.UUID, body: UserUpdate, session: SessionDep, response: Response,
                       principal: Admin, if_match: IfMatch = None) -> UserRead:
-    """Change display name, e-mail or phone (null clears e-mail/phone). Admins in scope; If-Match."""
+    """Change display name, e-mail or phone (null clears e-mail/phone). Admins in scope; If-Match.
+    403 when the user also has memberships outside your scope (an account-wide change)."""
     return _etag(response, await user_service.update_user(session, principal, user_id, body, if_match))
 
 
@@ -81,7 +82,8 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, session: SessionDep,
 async def deactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                           principal: Admin, if_match: IfMatch = None) -> UserRead:
     """Block sign-in and end every sign-in and token of the user at once. Admins in scope; If-Match.
-    409 when already inactive; 422 for your own account."""
+    409 when already inactive; 422 for your own account; 403 when the user also has memberships
+    outside your scope."""
     return _etag(response, await user_service.set_active(session, principal, user_id, if_match, active=False))
 
 
@@ -89,7 +91,8 @@ async def deactivate_user(user_id: uuid.UUID, session: SessionDep, response: Res
              responses=problem_responses(404, 409, 412, 428))
 async def reactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                           principal: Admin, if_match: IfMatch = None) -> UserRead:
-    """Allow sign-in again (old tokens stay dead). Admins in scope; If-Match. 409 when already active."""
+    """Allow sign-in again (old tokens stay dead). Admins in scope; If-Match. 409 when already active;
+    403 when the user also has memberships outside your scope."""
     return _etag(response, await user_service.set_active(session, principal, user_id, if_match, active=True))
 
 
@@ -99,7 +102,8 @@ async def reset_user_password(user_id: uuid.UUID, body: UserPasswordReset, sessi
                               response: Response, principal: Admin,
                               if_match: IfMatch = None) -> UserRead:
     """Set a new password the user must change at next sign-in; ends every sign-in of the user.
-    Admins in scope; If-Match. 422 when the password breaks the policy."""
+    Admins in scope; If-Match. 422 when the password breaks the policy; 403 when the user also has
+    memberships outside your scope (no account takeover from a sub-organisation)."""
     user = await user_service.reset_password(session, principal, user_id, body.password, if_match)
     return _etag(response, user)
 

@@ -30,6 +30,7 @@ from app.core.errors import (
     BusinessRuleViolation,
     Conflict,
     NotFound,
+    PermissionDenied,
     StaleResource,
     ValidationFailed,
 )
@@ -222,9 +223,21 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
     return await _read(session, principal, user)
 
 
+async def _require_whole_account(session: AsyncSession, principal: Principal, user: User) -> None:
+    """Account-wide changes (name, contact, password, activation) act on every membership the user
+    holds, so the admin must reach all of them: otherwise an admin of one department could take over
+    a province admin's account. 403, not 404: the user is visible to this admin."""
+    outside = await session.scalar(select(exists().where(
+        Membership.user_id == user.id, ~in_scope(Membership.organisation_id, principal, WRITE))))
+    if outside:
+        raise PermissionDenied("The user also holds memberships outside your scope; an administrator "
+                               "over all of them must do this.")
+
+
 async def update_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: UserUpdate,
                       if_match: str | None) -> UserRead:
     user = await load_user(session, principal, user_id, WRITE)
+    await _require_whole_account(session, principal, user)
     check_if_match(if_match, user.id, user.version)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(user, k) != v}
     if changes:
@@ -241,6 +254,7 @@ async def set_active(session: AsyncSession, principal: Principal, user_id: uuid.
     """Deactivate (ends every sign-in and token at once) or reactivate. 409 when already so;
     422 for deactivating yourself (an admin must not lock themselves out)."""
     user = await load_user(session, principal, user_id, WRITE)
+    await _require_whole_account(session, principal, user)
     check_if_match(if_match, user.id, user.version)
     if user.is_active == active:
         raise Conflict(f"The user is already {'active' if active else 'inactive'}.")
@@ -262,6 +276,7 @@ async def reset_password(session: AsyncSession, principal: Principal, user_id: u
                          if_match: str | None) -> UserRead:
     """Admin reset: the user must choose a new password at next sign-in; every sign-in ends."""
     user = await load_user(session, principal, user_id, WRITE)
+    await _require_whole_account(session, principal, user)
     check_if_match(if_match, user.id, user.version)
     if (error := password_error(password, "/password")) is not None:
         raise error

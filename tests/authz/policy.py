@@ -1,0 +1,183 @@
+"""The authorization policy of every route, written by hand (RELIABILITY.md API1-a, API5-a, §4.5).
+
+Sources: DOMAIN.md "Users, roles and scope" (a membership covers its organisation and
+everything below it; anonymous callers read only what is published), CONVENTIONS.md
+"Authorization has three layers" (wrong role → 403, out of scope → 404) and each route's
+docstring (who may call). Deliberately NOT derived from `app.authz.roles.ROLE_PERMISSIONS`:
+this table is the oracle the code is checked against, so a permission slipping into the
+wrong role turns a cell red.
+
+Every caller sits at `env` (海南省生态环境厅, a department, not a coordination office, so no
+member units widen its scope). The relation picks the target object of the cell:
+
+    same    env         the caller's own organisation        in scope
+    child   env_unit    an internal unit below it            in scope
+    parent  gov         the government above it              out of scope
+    sibling water       another department under gov         out of scope
+    other   henan_env   a department of another province     out of scope
+    straddle env        (users only) a staff member of env who is ALSO admin at hainan, the root
+                        above the caller: readable, and its env membership is the caller's to
+                        manage, but account-wide changes (name, contact, password, activation)
+                        would let a subtree admin take over or lock out a province admin: 403
+
+Per target kind, "the object at a relation" is: `org` the organisation itself; `user` a
+staff member of it; `membership` that user's viewer membership there; `client` an
+integration client of it; `event` an audit event filed under it. Rows with `target=None`
+do not depend on a relation (one cell per caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RELATIONS = ("same", "child", "parent", "sibling", "other")
+USER_RELATIONS = (*RELATIONS, "straddle")
+RELATION_ORG = {"same": "env", "child": "env_unit", "parent": "gov", "sibling": "water", "other": "henan_env",
+                "straddle": "env"}
+IN_SCOPE = frozenset({"same", "child", "straddle"})  # reaches into the subtree of env
+
+ROLES = ("admin", "staff", "leader", "office", "leadership", "inspector", "discipline", "viewer", "client")
+ANONYMOUS = "anonymous"
+
+# Who holds what, from DOMAIN.md's role table and the route docstrings ("client" = an integration
+# client of env whose only scope is organisations:read).
+EVERYONE = frozenset(ROLES)                               # any signed-in caller
+USERS = EVERYONE - {"client"}                             # signed-in people (clients have no password)
+ORG_READERS = EVERYONE                                    # organisations: "Any role may call"
+USER_READERS = frozenset({"admin", "office", "leader", "leadership"})  # users router: users:read
+AUDIT_READERS = frozenset({"admin", "office"})            # audit router: "Admins and offices"
+ADMIN = frozenset({"admin"})                              # organisations, users, clients, chain check
+PUBLIC = "public"                                         # anyone, token or not
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route's policy. Strings in `body`/`form`/`query` are `str.format`ted with the cell's
+    values: {org} (the relation's organisation id), {env}, {caller}, {rel}, {username} and
+    {password} (a signed-up target user), {token} (this run's audit resource_type),
+    {refresh_token} (from prep), {new_password}."""
+
+    who: frozenset[str] | str     # callers that pass the role check, or PUBLIC
+    ok: int                       # status for them on an in-scope target
+    target: str | None = None     # org | user | membership | client | event; None: relation-blind
+    out: int = 404                # status for them on an out-of-scope target (422: a body reference)
+    body: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+    query: dict[str, str] | None = None
+    path: dict[str, str] = field(default_factory=dict)  # fixed path params ({code})
+    if_match: bool = False        # send If-Match: the target's current ETag
+    prep: str | None = None       # deactivate (the target first) | membership | refresh_token
+    write: str | None = None      # what must stay unchanged on refusal: a target kind, "self",
+    #                               or "new:<kind>" (no row created); success must audit it
+    lists: str | None = None      # a page of this kind: every item must lie in the caller's scope
+    cells: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (role, relation): why
+
+
+PAGE = {"include_total": "true", "limit": "200"}
+ACCOUNT_WIDE = {("admin", "straddle"): (403, "the account is also admin at hainan, above the caller")}
+NEW_PASSWORD = "a much longer river phrase"
+
+POLICY: dict[tuple[str, str], Row] = {
+    # Public: health, labels, profiles (they restate published texts), docs, signing in.
+    ("GET", "/healthz"): Row(PUBLIC, 200),
+    ("GET", "/readyz"): Row(PUBLIC, 200),
+    ("GET", "/meta/enums"): Row(PUBLIC, 200),
+    ("GET", "/profiles"): Row(PUBLIC, 200),
+    ("GET", "/profiles/{code}"): Row(PUBLIC, 200, path={"code": "hainan"}),
+    ("GET", "/profiles/{code}/deadlines"): Row(PUBLIC, 200, path={"code": "henan"}, query={"year": "2025"}),
+    ("GET", "/docs"): Row(PUBLIC, 200),
+    ("GET", "/redoc"): Row(PUBLIC, 200),
+    ("POST", "/auth/token"): Row(PUBLIC, 200, form={"grant_type": "password", "username": "{username}",
+                                                    "password": "{password}"}),
+    ("POST", "/auth/refresh"): Row(PUBLIC, 200, body={"refresh_token": "{refresh_token}"},
+                                   prep="refresh_token"),
+
+    # The caller itself.
+    ("GET", "/me"): Row(EVERYONE, 200),
+    ("POST", "/auth/logout"): Row(EVERYONE, 204, write="self"),
+    ("POST", "/me/password"): Row(USERS, 204, body={"current_password": "{password}",
+                                                    "new_password": "{new_password}"}, write="self"),
+
+    # Organisations: reads for every role in scope, writes for admins in scope.
+    ("POST", "/organisations"): Row(
+        ADMIN, 201, "org", out=422, write="new:organisation",  # the parent is a body reference: 422
+        body={"name": "新设处室", "kind": "internal_unit", "level": "province", "parent_id": "{org}"}),
+    ("GET", "/organisations"): Row(ORG_READERS, 200, "org", out=200, lists="organisation",
+                                   query={"subtree_of": "{org}", **PAGE}),  # foreign filter: nothing foreign
+    ("GET", "/organisations/{organisation_id}"): Row(ORG_READERS, 200, "org"),
+    ("PATCH", "/organisations/{organisation_id}"): Row(ADMIN, 200, "org", body={"lead_person": "李四"},
+                                                      if_match=True, write="org"),
+    ("POST", "/organisations/{organisation_id}/deactivate"): Row(
+        ADMIN, 200, "org", if_match=True, write="org",
+        cells={("admin", "same"): (409, "env still has an active child (env_unit)")}),
+    ("POST", "/organisations/{organisation_id}/reactivate"): Row(
+        ADMIN, 200, "org", if_match=True, write="org", prep="deactivate",
+        cells={("admin", "same"): (403, "its membership is at a deactivated organisation: grants nothing")}),
+    ("GET", "/organisations/{organisation_id}/children"): Row(ORG_READERS, 200, "org", lists="organisation"),
+    ("GET", "/organisations/{organisation_id}/ancestors"): Row(ORG_READERS, 200, "org"),  # names above scope
+    ("GET", "/organisations/{organisation_id}/subtree"): Row(ORG_READERS, 200, "org", lists="organisation"),
+
+    # Users: users:read for admins, offices, leaders, leadership; writes for admins; in scope.
+    ("POST", "/users"): Row(
+        ADMIN, 201, "org", out=422, write="new:user",  # the membership's organisation is a body reference
+        body={"username": "t.new.{caller}.{rel}", "display_name": "新用户", "password": NEW_PASSWORD,
+              "memberships": [{"organisation_id": "{org}", "role": "viewer"}]}),
+    ("GET", "/users"): Row(USER_READERS, 200, "user", out=200, lists="user",
+                           query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/users/{user_id}"): Row(USER_READERS, 200, "user"),
+    ("PATCH", "/users/{user_id}"): Row(ADMIN, 200, "user", body={"display_name": "改名"}, if_match=True,
+                                       write="user", cells=ACCOUNT_WIDE),
+    ("POST", "/users/{user_id}/deactivate"): Row(ADMIN, 200, "user", if_match=True, write="user",
+                                                 cells=ACCOUNT_WIDE),
+    ("POST", "/users/{user_id}/reactivate"): Row(ADMIN, 200, "user", if_match=True, write="user",
+                                                 prep="deactivate", cells=ACCOUNT_WIDE),
+    ("POST", "/users/{user_id}/password"): Row(ADMIN, 200, "user", body={"password": NEW_PASSWORD},
+                                               if_match=True, write="user", cells=ACCOUNT_WIDE),
+    ("GET", "/users/{user_id}/memberships"): Row(USER_READERS, 200, "user", lists="membership"),
+    ("POST", "/users/{user_id}/memberships"): Row(  # a role at env, the admin's own: only the user varies
+        ADMIN, 201, "user", body={"organisation_id": "{env}", "role": "viewer"}, write="new:membership"),
+    ("DELETE", "/users/{user_id}/memberships/{membership_id}"): Row(ADMIN, 204, "membership",
+                                                                    prep="membership", write="membership"),
+
+    # Integration clients: clients:manage, admins only, in scope.
+    ("POST", "/integration-clients"): Row(
+        ADMIN, 201, "org", out=422, write="new:client",
+        body={"name": "新平台", "scopes": ["organisations:read"], "organisation_id": "{org}"}),
+    ("GET", "/integration-clients"): Row(ADMIN, 200, lists="client"),
+    ("GET", "/integration-clients/{integration_client_id}"): Row(ADMIN, 200, "client"),
+    ("POST", "/integration-clients/{integration_client_id}/rotate-secret"): Row(
+        ADMIN, 200, "client", if_match=True, write="client"),
+    ("POST", "/integration-clients/{integration_client_id}/deactivate"): Row(
+        ADMIN, 200, "client", if_match=True, write="client"),
+
+    # The audit trail: audit:read for admins and offices in scope; the chain check for admins.
+    ("GET", "/audit-events"): Row(AUDIT_READERS, 200, "event", out=200, lists="event",
+                                  query={"organisation_id": "{org}", "resource_type": "{token}", **PAGE}),
+    ("GET", "/audit-events/verify"): Row(ADMIN, 200),
+    ("GET", "/audit-events/{seq}"): Row(AUDIT_READERS, 200, "event"),
+}
+
+
+def cells_of(row: Row) -> list[tuple[str, str | None]]:
+    """(caller, relation) pairs of a row: every role × relation plus anonymous, or one per caller."""
+    if row.target is None:
+        return [(caller, None) for caller in (*ROLES, ANONYMOUS)]
+    relations = USER_RELATIONS if row.target in ("user", "membership") else RELATIONS
+    return [(role, relation) for role in ROLES for relation in relations] + [(ANONYMOUS, "same")]
+
+
+def expected(row: Row, caller: str, relation: str | None) -> int:
+    """The status a cell must answer: 401 without a token, 403 for a role the route is not
+    for, 404 (or the row's `out`) outside the caller's subtree, else the row's success."""
+    if (caller, relation) in row.cells:
+        return row.cells[(caller, relation)][0]
+    if row.who == PUBLIC:
+        return row.ok
+    if caller == ANONYMOUS:
+        return 401
+    if caller not in row.who:
+        return 403
+    if row.target is None or relation in IN_SCOPE:
+        return row.ok
+    return row.out
