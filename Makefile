@@ -57,6 +57,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations
 	$(BIN)/lint-imports
 
+# Benchmarks, never part of `make test` (about 15 min): two seeded PostgreSQL datasets (bench/generate.py),
+# wrk against the service and a raw asyncpg + Starlette baseline (bench/run.py), figures in BENCHMARKS.md.
+bench: $(STAMP) postgres-up
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: installing the Debian package (apt-get install wrk)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+	$(BIN)/python -m bench.generate --db envduty_bench_small --scale small --seed $${BENCH_SEED:-42}
+	$(BIN)/python -m bench.generate --db envduty_bench --scale large --seed $${BENCH_SEED:-42}
+	$(BIN)/python -m bench.run --small-db envduty_bench_small --large-db envduty_bench --out BENCHMARKS.md
+
 # Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
 lock:
 	$(BIN)/python -m pip install --quiet pip-tools
