@@ -62,6 +62,7 @@ def _postgres_engine(url: str, pool_size: int, pool_timeout: float, statement_ti
                 "statement_timeout": str(statement_timeout_ms),
                 "idle_in_transaction_session_timeout": "60000",
                 "application_name": "envduty",
+                "jit": "off",  # short OLTP statements: compiling plans only adds latency
             },
         },
     )

@@ -176,8 +176,9 @@ def _is_missing_if_match(exc: RequestValidationError) -> bool:
 
 # SQLSTATEs that mean "the server cannot take you right now", whichever driver class carries them:
 # 08xxx connection exceptions, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now
-# ("the database system is starting up / shutting down"), 53300 too_many_connections.
-OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# ("the database system is starting up / shutting down"), 53300 too_many_connections,
+# 57014 query_canceled (statement_timeout under overload: retry later, not a 500).
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "57014")
 
 
 def _is_database_outage(exc: BaseException) -> bool:

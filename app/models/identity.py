@@ -29,6 +29,8 @@ class Role(str, enum.Enum):
 
 class User(TimestampMixin, Base):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+    # Serves GET /users keyset pages (ORDER BY created_at, id): without it a page sorts the whole table.
+    __table_args__ = (Index("ix_user_account_created_at_id", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True)
