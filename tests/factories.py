@@ -65,6 +65,14 @@ async def make_user(session: AsyncSession, username: str, *memberships: tuple[Or
     return user
 
 
+def problem(response) -> dict:
+    """A problem document without the per-request members, for comparing bodies whole."""
+    body = response.json()
+    body.pop("request_id", None)
+    body.pop("instance", None)
+    return body
+
+
 def token_for(user: User) -> str:
     """A real access token minted by the security module (no hand-built principals)."""
     return security.issue_access_token(subject=str(user.id), subject_kind="user",

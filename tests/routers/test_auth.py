@@ -18,24 +18,10 @@ from app.core.errors import TooManyRequests
 from app.core.security import digest_secret
 from app.models import AuditEvent, IntegrationClient, RefreshSession, RefreshToken, User, utcnow
 from app.services.login_throttle import LoginThrottle, reset_default_throttle
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, problem
 
 WRONG_PASSWORD = "Wrong-Pass-9999!"
 CLIENT_SECRET = "edcs_" + "k" * 43
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    reset_default_throttle()
-    yield
-    reset_default_throttle()
-
-
-def problem(response) -> dict:
-    body = response.json()
-    body.pop("request_id", None)
-    body.pop("instance", None)
-    return body
 
 
 async def login(client: AsyncClient, username: str, password: str = TEST_PASSWORD, **form: str):

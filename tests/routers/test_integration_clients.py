@@ -11,23 +11,9 @@ from sqlalchemy import select
 from app.core.etag import make_etag
 from app.core.security import digest_secret
 from app.models import AuditEvent, IdempotencyRecord, IntegrationClient
-from app.services.login_throttle import reset_default_throttle
+from tests.factories import problem
 
 SECRET = "edcs_" + "s" * 43
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    reset_default_throttle()
-    yield
-    reset_default_throttle()
-
-
-def problem(response) -> dict:
-    body = response.json()
-    body.pop("request_id", None)
-    body.pop("instance", None)
-    return body
 
 
 async def seed_client(database, world, org: str = "env", **fields) -> IntegrationClient:

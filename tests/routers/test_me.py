@@ -8,8 +8,7 @@ from sqlalchemy import select, update
 from app.authz.roles import ROLE_PERMISSIONS
 from app.core.security import digest_secret, verify_password
 from app.models import AuditEvent, IntegrationClient, Membership, Organisation, RefreshSession, Role, User
-from app.services.login_throttle import reset_default_throttle
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, problem
 
 NEW_PASSWORD = "a much longer river phrase"
 
@@ -17,20 +16,6 @@ NEW_PASSWORD = "a much longer river phrase"
 def permissions_of(*roles: Role) -> list[str]:
     """/me reports what the permission table grants; the table itself is tested with authz."""
     return sorted({p.value for role in roles for p in ROLE_PERMISSIONS[role]})
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    reset_default_throttle()
-    yield
-    reset_default_throttle()
-
-
-def problem(response) -> dict:
-    body = response.json()
-    body.pop("request_id", None)
-    body.pop("instance", None)
-    return body
 
 
 async def sign_in(client, username: str, password: str = TEST_PASSWORD) -> dict:

@@ -11,25 +11,10 @@ from sqlalchemy import select, update
 from app.core.etag import make_etag
 from app.core.security import verify_password
 from app.models import AuditEvent, Membership, RefreshSession, Role, User
-from app.services.login_throttle import reset_default_throttle
-from tests.factories import TEST_PASSWORD, make_user
+from tests.factories import TEST_PASSWORD, make_user, problem
 
 NEW_PASSWORD = "a much longer river phrase"
 HIDDEN = ("password_hash", "token_version", "password")
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    reset_default_throttle()
-    yield
-    reset_default_throttle()
-
-
-def problem(response) -> dict:
-    body = response.json()
-    body.pop("request_id", None)
-    body.pop("instance", None)
-    return body
 
 
 async def etag(database, user_id) -> str:
