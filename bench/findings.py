@@ -62,9 +62,15 @@ def users(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
             "migration with `op.create_index('ix_user_account_created_at_id', 'user_account', ['created_at', "
             "'id'])` and that rewrite of `_visible` in `app/services/users.py`.")
     if "JIT:" in plan:
-        out.append("- **JIT compilation on a request path.** The slow `/users` plan spent part of its time "
-                   "compiling (see `JIT:` in its plan). An OLTP service gains nothing from it: add "
-                   "`\"jit\": \"off\"` to `server_settings` in `app/core/db.py`.")
+        province = runs["province"]["probe"]["scoping"]
+        out.append(
+            "- **JIT compilation on a request path.** The `/users` plans are costly enough to be JIT-compiled on "
+            "every execution (see `JIT:` in the plans). With `SET LOCAL jit = off` the same statement takes "
+            f"{province['whatif_users']['jit_off_ms']:,.1f} ms instead of "
+            f"{province['explain']['users']['execution_ms']:,.1f} ms at province scale, "
+            f"{nation['whatif_users']['jit_off_ms']:,.0f} ms instead of "
+            f"{nation['explain']['users']['execution_ms']:,.0f} ms at nation scale. An OLTP service gains "
+            "nothing from JIT: add `\"jit\": \"off\"` to `server_settings` in `app/core/db.py`.")
     if not met["user_list_scale"] and "Seq Scan on user_account" not in plan:
         out.append("- **`GET /users` still grows with the table.** The admin of one province sees 1/31 of the "
                    "users, so an index walk in global (created_at, id) order visits ~31 rows per row served. "
@@ -75,6 +81,7 @@ def users(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
 def overhead(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
     n = runs["nation"]
     svc, base = n["service"], n["baseline"]
+    v = n["probe"]["statements"]["org_list_variants_ms"]
     out = []
     if not (met["org_list_ratio"] and met["user_list_ratio"]):
         floor = svc["healthz"]["rps"] / base["healthz"]["rps"]
@@ -82,13 +89,15 @@ def overhead(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
         out.append(
             f"- **Where the list ratio goes.** The framework floor alone (`/healthz`: middleware, FastAPI, one "
             f"JSON body) runs at {floor:.0%} of a bare Starlette route. Against a raw implementation that also "
-            f"checks the token (raw + token column), the organisation list reaches {token_ratio:.0%}. The rest is "
-            "the extra round trips above, ORM object loading and Pydantic validation of 50 rows, and the "
-            "per-request transaction. Fixes in order of size: one-statement principal; no pre-ping per checkout "
-            "(or a cheaper liveness check: `pool_pre_ping=False` with `pool_recycle` and the disconnect "
-            "handling SQLAlchemy already does — a trade-off against RELIABILITY finding 8 the lead should "
-            "weigh); build list responses with `model_construct` or column selects instead of full ORM "
-            "entities; skip BEGIN/COMMIT for read-only GETs (autocommit reads).")
+            f"checks the token (raw + token column), the organisation list reaches {token_ratio:.0%}. In-process, "
+            f"one list request takes {v['shipped']:.2f} ms as shipped, {v['no_pre_ping']:.2f} ms without the "
+            f"pre-ping, {v['one_statement_principal']:.2f} ms with the one-statement principal and "
+            f"{v['both']:.2f} ms with both (table above): the round trips are a part, not the whole. The rest "
+            "is Python work per request: ORM entity loading and Pydantic validation of 50 rows, FastAPI's "
+            "dependency solving, the middleware, the per-request transaction. Candidates, unmeasured here: "
+            "column selects or `model_construct` for list items, autocommit reads for GETs. Dropping the "
+            "pre-ping (`pool_pre_ping=False`, relying on SQLAlchemy's invalidation after a disconnect error "
+            "and the 503 mapping) trades against RELIABILITY finding 8: the lead's call.")
     if "org_list_info_log" in svc:
         cost = 1 - svc["org_list_info_log"]["rps"] / svc["org_list"]["rps"]
         effect = f"{cost:.0%} fewer requests" if cost >= 0 else f"{-cost:.0%} more requests (within noise)"
@@ -105,10 +114,14 @@ def timeouts(runs: dict[str, Any]) -> list[str]:
     as_503 = sum(v for k, v in counts.items() if k.startswith("database unavailable"))
     if not (as_500 or as_503):
         return []
-    text = (f"- **Overload answers.** Under the `/users` load the service answered {as_503} requests 503 "
-            "(`database unavailable`: pool checkout timed out after 5 s, correct)")
+    if not as_500:
+        return [(f"- **Overload answers.** During the `/users` rows the service's log shows {as_503} answers 503 "
+                "(`database unavailable`: pool checkout timed out after 5 s — the intended answer), no 500.")]
+    text = (f"- **Overload answers.** During the `/users` rows the service's log shows {as_503} answers 503 "
+            "(`database unavailable`: pool checkout timed out after 5 s — the intended answer) and")
     if as_500:
-        text += (f" and {as_500} requests **500** `unhandled error`: PostgreSQL cancelled the statement at "
+        text += (f" {as_500} answers **500** `unhandled error` (both counts include requests still queued "
+                 "when wrk stopped): PostgreSQL cancelled the statement at "
                  "`statement_timeout` (SQLSTATE 57014), and `_is_database_outage` in `app/core/errors.py` misses it "
                  "— 57014 is not in `OUTAGE_SQLSTATES`, and its name check sees SQLAlchemy's `DBAPIError`, not "
                  "asyncpg's `QueryCanceledError`. Fix: add `\"57014\"` to `OUTAGE_SQLSTATES` (503 + Retry-After), "

@@ -32,7 +32,7 @@ from app.core.security import decode_access_token
 from app.services.principals import load_principal
 from bench.baseline import members_sql, org_list_sql, user_list_sql
 from bench.common import asyncpg_dsn
-from bench.whatif import load_principal_one_statement, users_index
+from bench.whatif import load_principal_one_statement, request_variants, users_index
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -156,9 +156,11 @@ async def statements_per_request(token: str, org_id: str) -> dict[str, Any]:
                 out[label] = {
                     "status": status, "statements": seen["statements"], "checkouts": seen["checkouts"],
                     "round_trips": round_trips}
+            variants = await request_variants(app, client, {"Authorization": f"Bearer {token}"},
+                                              "/organisations?limit=50")
     finally:
         await app.state.database.dispose()
-    return {"pre_ping": pre_ping, "requests": out}
+    return {"pre_ping": pre_ping, "requests": out, "org_list_variants_ms": variants}
 
 
 async def main() -> None:

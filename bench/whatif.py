@@ -1,15 +1,17 @@
 """What-ifs for the fixes BENCHMARKS.md suggests, measured in the same run and never kept:
 
 - the caller loaded in ONE statement instead of three (`load_principal_one_statement`, a
-  copy of the suggested app change, users only), timed like the shipped one;
-- `GET /users` with an index on user_account (created_at, id), with and without the
-  suggested rewrite of the root caller's `scoped OR NOT EXISTS(any membership)` filter.
+  copy of the suggested app change, users only), timed like the shipped one, and whole
+  requests with it and/or without the pool's pre-ping (`request_variants`);
+- `GET /users` with JIT off, and with an index on user_account (created_at, id), with and
+  without the suggested rewrite of the root caller's `scoped OR NOT EXISTS(any membership)` filter.
   The index is created inside a transaction that is rolled back: the bench database
   keeps the shipped schema.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -17,6 +19,7 @@ import asyncpg
 from sqlalchemy import and_, join, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import dependencies
 from app.authz.principal import Grant, Principal
 from app.core.errors import Unauthenticated
 from app.core.security import AccessClaims
@@ -71,6 +74,9 @@ async def users_index(conn: asyncpg.Connection, root: uuid.UUID) -> dict[str, An
     tx = conn.transaction()
     await tx.start()
     try:
+        await conn.execute("SET LOCAL jit = off")
+        out["jit_off_ms"], _ = await _execution_ms(conn, shipped, 51, root)
+        await conn.execute("SET LOCAL jit = on")
         await conn.execute("CREATE INDEX bench_whatif_user_account_created_at_id ON user_account (created_at, id)")
         await conn.execute("ANALYZE user_account")
         out["index_only_ms"], _ = await _execution_ms(conn, shipped, 51, root)
@@ -78,3 +84,29 @@ async def users_index(conn: asyncpg.Connection, root: uuid.UUID) -> dict[str, An
     finally:
         await tx.rollback()
     return out
+
+
+async def request_variants(asgi_app: Any, client: Any, headers: dict[str, str], path: str,
+                           blocks: int = 3, per_block: int = 100) -> dict[str, float]:
+    """Sequential in-process time of one request (ms, best block) as shipped and with the suggested
+    fixes switched on by monkeypatching: no pool pre-ping, the one-statement principal, both."""
+    pool = asgi_app.state.database.engine.sync_engine.pool
+    shipped_ping, shipped_loader = pool._pre_ping, dependencies.load_principal  # private: bench-only switch
+    variants = {"shipped": (shipped_ping, shipped_loader), "no_pre_ping": (False, shipped_loader),
+                "one_statement_principal": (shipped_ping, load_principal_one_statement),
+                "both": (False, load_principal_one_statement)}
+    best: dict[str, float] = {}
+    try:
+        for _ in range(blocks):
+            for name, (ping, loader) in variants.items():
+                pool._pre_ping, dependencies.load_principal = ping, loader
+                for _ in range(10):
+                    await client.get(path, headers=headers)
+                started = time.perf_counter()
+                for _ in range(per_block):
+                    await client.get(path, headers=headers)
+                elapsed = (time.perf_counter() - started) / per_block * 1000
+                best[name] = round(min(best.get(name, elapsed), elapsed), 2)
+    finally:
+        pool._pre_ping, dependencies.load_principal = shipped_ping, shipped_loader
+    return best
