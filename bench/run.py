@@ -192,6 +192,12 @@ def probe(db: str, env: dict[str, str], token: str, ids: dict[str, str], args: a
     return {**json.loads(line.removeprefix("PROBE_JSON ")), "load": {**load.as_dict(), **quiet}}
 
 
+def _shown(executable: str) -> str:
+    """The interpreter as the Makefile names it (.venv/bin/python), not as an absolute path."""
+    path = Path(executable)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small-db", default=SMALL_DB)
@@ -222,7 +228,7 @@ def main() -> None:
     wrk_cmd = (f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency --timeout 10s "
                f"-s bench/report.lua [-H 'Authorization: Bearer $TOKEN'] URL")
     meta = {"args": vars(args), "wrk_command": wrk_cmd, "started": started, "elapsed_s": round(time.time() - started),
-            "argv": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", "bench.run", *sys.argv[1:]])}
+            "argv": " ".join(shlex.quote(a) for a in [_shown(sys.executable), "-m", "bench.run", *sys.argv[1:]])}
     (OUT_DIR / "results.json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1, ensure_ascii=False))
     Path(args.out).write_text(write_report(runs, meta))
     print(f"wrote {args.out} ({meta['elapsed_s']} s)")
