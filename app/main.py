@@ -23,6 +23,7 @@ from app.dependencies import refuse_nul_characters, require_json_media_type
 from app.routers import (
     audit_events,
     auth,
+    designations,
     health,
     integration_clients,
     me,
@@ -46,7 +47,8 @@ Conventions: errors are RFC 9457 problem documents; lists use `limit` + opaque `
 updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempotency-Key`.
 """
 
-ROUTER_MODULES = (health, meta, auth, me, organisations, users, integration_clients, audit_events, profiles)
+ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
+                  profiles)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

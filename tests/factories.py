@@ -140,3 +140,12 @@ async def build_world(session: AsyncSession) -> World:
     w.users["inactive"] = await make_user(session, "t.inactive", (w.orgs["env"], Role.staff), is_active=False)
     await session.flush()
     return w
+
+
+async def designate(session: AsyncSession, region: Organisation, key: str, *orgs: Organisation) -> None:
+    """Name the organisations that fill a profile role in a region (app.models.designation)."""
+    from app.models import Designation, DesignationKey
+
+    for org in orgs:
+        session.add(Designation(region_id=region.id, key=DesignationKey(key), organisation_id=org.id))
+    await session.flush()

@@ -21,17 +21,27 @@ class Permission(str, enum.Enum):
     clients_manage = "clients:manage"
     audit_read = "audit:read"
     audit_verify = "audit:verify"
+    duty_lists_read = "duty_lists:read"
+    # Drafting, editing and taking workflow steps on duty lists; the transition table then
+    # says which role, at which organisation, may take each step.
+    duty_lists_write = "duty_lists:write"
+    lead_decisions_read = "lead_decisions:read"
+    lead_decisions_write = "lead_decisions:write"
 
 
-_READ_BASICS = {Permission.organisations_read}
+_READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read}
+_DUTY_WORK = {Permission.duty_lists_write}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     # The office is the secretariat: it reads who works where and what was done (audit) in its scope.
-    Role.office: frozenset(_READ_BASICS | {Permission.users_read, Permission.audit_read}),
-    Role.leader: frozenset(_READ_BASICS | {Permission.users_read}),
-    Role.leadership: frozenset(_READ_BASICS | {Permission.users_read}),
-    Role.staff: frozenset(_READ_BASICS),
+    Role.office: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read, Permission.audit_read,
+                                                         Permission.lead_decisions_write}),
+    # Leaders raise lead matters and record their organisation's opinion (000 §(八) 研究会商).
+    Role.leader: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read, Permission.lead_decisions_write}),
+    Role.leadership: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read,
+                                                             Permission.lead_decisions_write}),
+    Role.staff: frozenset(_READ_BASICS | _DUTY_WORK),
     Role.inspector: frozenset(_READ_BASICS),
     Role.discipline: frozenset(_READ_BASICS),
     Role.viewer: frozenset(_READ_BASICS),
@@ -42,6 +52,8 @@ CLIENT_SCOPES: dict[str, Permission] = {
     "organisations:read": Permission.organisations_read,
     "users:read": Permission.users_read,
     "audit:read": Permission.audit_read,
+    "duty_lists:read": Permission.duty_lists_read,
+    "lead_decisions:read": Permission.lead_decisions_read,
 }
 
 

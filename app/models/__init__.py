@@ -2,9 +2,28 @@
 
 from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from app.models.base import Base, new_id, utcnow
+from app.models.designation import Designation, DesignationKey
+from app.models.duty_list import (
+    DutyDomain,
+    DutyList,
+    DutyListStatus,
+    ItemRelation,
+    ResponsibilityItem,
+    ResponsibilityItemOrganisation,
+)
 from app.models.history import TransitionHistory
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
+from app.models.lead_decision import (
+    DecisionLevel,
+    LeadDecision,
+    LeadDecisionItem,
+    LeadDecisionOpinion,
+    LeadDecisionParty,
+    LeadDecisionStatus,
+    OpinionStance,
+    PartyRole,
+)
 from app.models.organisation import (
     CoordinationMember,
     Organisation,
@@ -14,8 +33,10 @@ from app.models.organisation import (
 )
 
 __all__ = [
-    "GENESIS_HASH", "AuditChainHead", "AuditEvent", "Base", "CoordinationMember", "IdempotencyRecord",
-    "IntegrationClient", "Membership", "Organisation", "OrganisationClosure", "OrganisationKind",
-    "OrganisationLevel", "RefreshSession", "RefreshToken", "Role", "TransitionHistory", "User",
-    "new_id", "utcnow",
+    "GENESIS_HASH", "AuditChainHead", "AuditEvent", "Base", "CoordinationMember", "DecisionLevel", "Designation",
+    "DesignationKey", "DutyDomain", "DutyList", "DutyListStatus", "IdempotencyRecord", "IntegrationClient",
+    "ItemRelation", "LeadDecision", "LeadDecisionItem", "LeadDecisionOpinion", "LeadDecisionParty",
+    "LeadDecisionStatus", "Membership", "OpinionStance", "Organisation", "OrganisationClosure", "OrganisationKind",
+    "OrganisationLevel", "PartyRole", "RefreshSession", "RefreshToken", "ResponsibilityItem",
+    "ResponsibilityItemOrganisation", "Role", "TransitionHistory", "User", "new_id", "utcnow",
 ]

@@ -13,7 +13,9 @@ Refusals, in this order (DOMAIN.md "Resources and their workflows"):
    - 409 otherwise (right person, wrong moment);
 2. the transition from this state exists but the caller holds none of its roles → 403;
 3. a guard refuses (e.g. the caller holds the role, but not at the organisation
-   the jurisdiction profile names) → 403 with the guard's reason;
+   the jurisdiction profile names) → 403 with the guard's reason; a guard that
+   refuses because of the record's situation rather than the caller (the profile
+   has no such step, a revision is already open) returns a `WrongState` reason → 409;
 4. the transition needs a comment and none was given → 422.
 
 Every refusal names the actions the caller may take instead (`allowed_actions`).
@@ -33,6 +35,12 @@ from app.core.errors import BusinessRuleViolation, TransitionNotAllowed
 
 Guard = Callable[[Any], "str | None"]
 """A guard gets the service's opaque context and returns a refusal reason, or None to allow."""
+
+
+class WrongState(str):
+    """A guard's refusal that is about the record, not the caller: answered 409, not 403.
+
+    `return WrongState("This list needs approval first.")` from a guard."""
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")  # becomes a kebab-case path segment and an audit action
 
@@ -186,7 +194,7 @@ def check(table: WorkflowTable, action: str, status: Any, caller_roles: Iterable
                      forbidden=True)
     reason = transition.refusal(ctx)
     if reason:
-        raise refuse(reason, forbidden=True)
+        raise refuse(reason, forbidden=not isinstance(reason, WrongState))
     if transition.requires_comment and not (comment or "").strip():
         raise BusinessRuleViolation(
             f"The action {action!r} needs a comment saying why.",

@@ -117,6 +117,12 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/organisations/{organisation_id}/children"): Row(ORG_READERS, 200, "org", lists="organisation"),
     ("GET", "/organisations/{organisation_id}/ancestors"): Row(ORG_READERS, 200, "org"),  # names above scope
     ("GET", "/organisations/{organisation_id}/subtree"): Row(ORG_READERS, 200, "org", lists="organisation"),
+    # Designations belong to regions; none of the relation organisations is one, so in scope the
+    # answer is 422 (scope is checked first: out of scope stays 404). Successes: tests/routers/test_designations.py.
+    ("GET", "/organisations/{organisation_id}/designations"): Row(ORG_READERS, 422, "org"),
+    ("PUT", "/organisations/{organisation_id}/designations"): Row(
+        ADMIN, 422, "org", if_match=True, write="org",
+        body={"items": [{"key": "environment_department", "organisation_ids": ["{env}"]}]}),
 
     # Users: users:read for admins, offices, leaders, leadership; writes for admins; in scope.
     ("POST", "/users"): Row(

@@ -229,9 +229,11 @@ class Targets:
 
     headers: dict[str, str]
     values: dict[str, str] = field(default_factory=dict)
+    per_path: dict[str, dict[str, str]] = field(default_factory=dict)  # paths that need another object
 
     def fill(self, path: str) -> str:
-        return re.sub(r"\{([^}]+)\}", lambda m: self.values.get(m.group(1), str(uuid.uuid4())), path)
+        values = {**self.values, **self.per_path.get(path, {})}
+        return re.sub(r"\{([^}]+)\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), path)
 
 
 @pytest.fixture
@@ -246,7 +248,8 @@ async def targets(client, world, database) -> Targets:
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
-        "code": "hainan"})
+        "code": "hainan"}, per_path={
+        "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)}})
 
 
 def needs_if_match(operation: tuple[str, str, dict]) -> bool:
