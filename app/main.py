@@ -24,12 +24,14 @@ from app.routers import (
     audit_events,
     auth,
     designations,
+    duty_lists,
     health,
     integration_clients,
     me,
     meta,
     organisations,
     profiles,
+    responsibility_items,
     users,
 )
 from app.services.idempotency import ReplayResponse
@@ -48,7 +50,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles)
+                  profiles, duty_lists, responsibility_items)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -48,6 +48,8 @@ ORG_READERS = EVERYONE                                    # organisations: "Any 
 USER_READERS = frozenset({"admin", "office", "leader", "leadership"})  # users router: users:read
 AUDIT_READERS = frozenset({"admin", "office"})            # audit router: "Admins and offices"
 ADMIN = frozenset({"admin"})                              # organisations, users, clients, chain check
+DUTY_READERS = USERS                                      # duty_lists:read: every role (clients: by scope)
+DUTY_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # duty_lists:write
 PUBLIC = "public"                                         # anyone, token or not
 
 
@@ -67,11 +69,16 @@ class Row:
     query: dict[str, str] | None = None
     path: dict[str, str] = field(default_factory=dict)  # fixed path params ({code})
     if_match: bool = False        # send If-Match: the target's current ETag
-    prep: str | None = None       # deactivate (the target first) | membership | refresh_token
+    prep: str | None = None       # deactivate (the target first) | membership | refresh_token | item (restore)
     write: str | None = None      # what must stay unchanged on refusal: a target kind, "self",
     #                               or "new:<kind>" (no row created); success must audit it
     lists: str | None = None      # a page of this kind: every item must lie in the caller's scope
     cells: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # (role, relation): why
+    # Workflow routes: of the callers that pass the permission (`who`), those that may take the step
+    # at all; the others get 403 on an in-scope target. A step is taken AT an organisation (DOMAIN.md:
+    # "the role says what a member of that organisation may do there"), so on the child's record
+    # (env_unit's, where the caller holds no role) everyone in `who` gets 403 too.
+    acts: frozenset[str] | None = None
 
 
 PAGE = {"include_total": "true", "limit": "200"}
@@ -162,6 +169,49 @@ POLICY: dict[tuple[str, str], Row] = {
                                   query={"organisation_id": "{org}", "resource_type": "{token}", **PAGE}),
     ("GET", "/audit-events/verify"): Row(ADMIN, 200),
     ("GET", "/audit-events/{seq}"): Row(AUDIT_READERS, 200, "event"),
+
+    # Duty lists (DOMAIN.md "Duty lists"). Each relation's organisation has a draft list with one item
+    # under its province's profile (Hainan's for ours: no review or approval, 000 §(七)). Reads: every
+    # role in scope. Writes: duty_lists:write, then the transition table at the list's own organisation:
+    # staff draft and revise, the leader submits, publishes and retires, offices review, leadership approves.
+    ("POST", "/duty-lists"): Row(  # only staff of the organisation itself; env already has its list
+        DUTY_WRITERS, 409, "org", out=403, acts=frozenset({"staff"}), write="new:duty_list",
+        body={"organisation_id": "{org}", "title": "清单"}),
+    ("GET", "/duty-lists"): Row(DUTY_READERS, 200, "duty_list", out=200, lists="duty_list",
+                                query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/duty-lists/{duty_list_id}"): Row(DUTY_READERS, 200, "duty_list"),
+    ("PATCH", "/duty-lists/{duty_list_id}"): Row(DUTY_WRITERS, 200, "duty_list", acts=frozenset({"staff"}),
+                                                 body={"title": "新标题"}, if_match=True, write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/submit"): Row(  # Hainan has no sign-off step: 409, publish instead
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"leader"}), body={}, if_match=True, write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/review"): Row(  # a draft is not under review
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"office"}), body={}, if_match=True, write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/approve"): Row(
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"leadership"}), body={}, if_match=True,
+        write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/return"): Row(
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"office", "leadership"}), body={"comment": "退回"},
+        if_match=True, write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/publish"): Row(
+        DUTY_WRITERS, 200, "duty_list", acts=frozenset({"leader"}), if_match=True, write="duty_list",
+        body={"portal_url": "https://example.gov.cn/qd"}),
+    ("POST", "/duty-lists/{duty_list_id}/revise"): Row(  # only a published list is revised
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"staff"}), body={}, if_match=True, write="duty_list"),
+    ("POST", "/duty-lists/{duty_list_id}/retire"): Row(
+        DUTY_WRITERS, 409, "duty_list", acts=frozenset({"leader"}), body={}, if_match=True, write="duty_list"),
+    ("GET", "/duty-lists/{duty_list_id}/history"): Row(DUTY_READERS, 200, "duty_list"),
+    ("GET", "/duty-lists/{duty_list_id}/diff"): Row(DUTY_READERS, 200, "duty_list"),
+    ("GET", "/duty-lists/{duty_list_id}/items"): Row(DUTY_READERS, 200, "duty_list", lists="item"),
+    ("POST", "/duty-lists/{duty_list_id}/items"): Row(
+        DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
+        body={"title": "新事项", "domain": "water"}),
+    ("GET", "/responsibility-items"): Row(DUTY_READERS, 200, "item", out=200, lists="item",
+                                          query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/responsibility-items/{item_id}"): Row(DUTY_READERS, 200, "item"),
+    ("PATCH", "/responsibility-items/{item_id}"): Row(DUTY_WRITERS, 200, "item", acts=frozenset({"staff"}),
+                                                      body={"title": "改"}, if_match=True, write="item"),
+    ("DELETE", "/responsibility-items/{item_id}"): Row(DUTY_WRITERS, 204, "item", acts=frozenset({"staff"}),
+                                                       if_match=True, write="item", prep="item"),
 }
 
 
@@ -185,5 +235,7 @@ def expected(row: Row, caller: str, relation: str | None) -> int:
     if caller not in row.who:
         return 403
     if row.target is None or relation in IN_SCOPE:
+        if row.acts is not None and (caller not in row.acts or relation == "child"):
+            return 403
         return row.ok
     return row.out

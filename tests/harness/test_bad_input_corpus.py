@@ -242,13 +242,19 @@ async def targets(client, world, database) -> Targets:
     created = await client.post("/integration-clients", headers=admin, json={
         "name": "语料测试平台", "scopes": ["organisations:read"], "organisation_id": str(world.org("env").id)})
     assert created.status_code == 201, created.text
+    duty_list = await client.post("/duty-lists", headers=world.headers("env_staff"), json={
+        "organisation_id": str(world.org("env").id), "title": "语料测试清单"})
+    assert duty_list.status_code == 201, duty_list.text
+    item = await client.post(f"/duty-lists/{duty_list.json()['id']}/items", headers=world.headers("env_staff"),
+                             json={"title": "语料测试事项", "domain": "water"})
+    assert item.status_code == 201, item.text
     async with database.transaction(write=False) as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
-        "code": "hainan"}, per_path={
+        "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"]}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)}})
 
 
