@@ -117,7 +117,7 @@ async def _check_references(session: AsyncSession, dl: DutyList, fields: dict[st
     errors.raise_if_any()
 
 
-async def _write_organisations(session: AsyncSession, item_id: uuid.UUID, leads: list[uuid.UUID],
+async def write_organisations(session: AsyncSession, item_id: uuid.UUID, leads: list[uuid.UUID],
                                cooperating: list[uuid.UUID]) -> None:
     """Replace the item's organisation rows whole: an organisation may move from cooperating to lead."""
     await session.execute(delete(ResponsibilityItemOrganisation).where(ResponsibilityItemOrganisation.item_id == item_id))
@@ -153,7 +153,7 @@ async def create_item(session: AsyncSession, principal: Principal, list_id: uuid
                               **{"basis": [], "decomposition": [], "complaint_channels": [], **_stored(fields)})
     session.add(item)
     await session.flush()
-    await _write_organisations(session, item.id, fields.get("lead_organisation_ids") or [],
+    await write_organisations(session, item.id, fields.get("lead_organisation_ids") or [],
                                fields.get("cooperating_organisation_ids") or [])
     audit.record(session, action="responsibility_item.create", resource_type=ITEM, resource_id=item.id,
                  organisation_id=dl.organisation_id, after={"duty_list_id": str(dl.id), **audit.jsonable(fields)})
@@ -192,7 +192,7 @@ async def update_item(session: AsyncSession, principal: Principal, item_id: uuid
         def final(name: str, now: list[uuid.UUID]) -> list[uuid.UUID]:
             return (fields[name] or []) if name in fields else now
 
-        await _write_organisations(session, item.id, final("lead_organisation_ids", current.leads),
+        await write_organisations(session, item.id, final("lead_organisation_ids", current.leads),
                                    final("cooperating_organisation_ids", current.cooperating))
     await session.refresh(item)
     audit.record(session, action="responsibility_item.update", resource_type=ITEM, resource_id=item.id,
