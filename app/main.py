@@ -24,6 +24,7 @@ from app.routers import (
     audit_events,
     auth,
     designations,
+    duty_list_obligations,
     duty_lists,
     health,
     integration_clients,
@@ -50,7 +51,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, duty_lists, responsibility_items)
+                  profiles, duty_lists, duty_list_obligations, responsibility_items)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

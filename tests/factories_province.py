@@ -41,7 +41,7 @@ class Province:
         return auth(self.users[user_key])
 
 
-USERS = [("env", Role.staff), ("env", Role.leader), ("env", Role.office), ("env", Role.viewer),
+USERS = [("root", Role.viewer), ("env", Role.staff), ("env", Role.leader), ("env", Role.office), ("env", Role.viewer),
          ("water", Role.staff), ("water", Role.leader), ("edu", Role.leader),
          ("pc", Role.leadership), ("gov", Role.leadership), ("gov", Role.office), ("inspection_office", Role.office),
          ("committee", Role.leadership), ("committee", Role.office), ("committee_office", Role.office),

@@ -137,3 +137,63 @@ class DutyListDiffRead(BaseModel):
     changed: list[ItemDiffRow]
     removed: list[ItemDiffRow]
     unchanged_count: int = Field(description="Items identical in both.", examples=[37])
+
+
+class DueRead(BaseModel):
+    """A deadline from the profile, evaluated (DOMAIN.md: a date on a rest day stays as written, flagged)."""
+
+    clause: str = Field(description="Where the rule comes from.", examples=["000 §(七)"])
+    due_date: date | None = Field(description="The date; null when the text sets none.", examples=["2024-05-12"])
+    undated: bool = Field(description="True when the text gives no date (Henan, Hubei, Shandong lists).")
+    falls_on_rest_day: bool = Field(description="The date is a weekend or holiday; it is not moved.")
+    rule_text: str = Field(description="The rule in English.", examples=["2 months after the document's issuance"])
+    rule_text_zh: str = Field(description="The rule in Chinese.", examples=["印发后2个月内"])
+
+
+class DecompositionProgress(BaseModel):
+    due: DueRead | None = Field(description="When the decomposition is due where the profile dates it "
+                                            "(Hainan: a copy to the 督察办 within 3 months, 000 §(九)).")
+    items: int = Field(description="Items in the published version.", examples=[42])
+    decomposed_items: int = Field(description="Of those, items split to at least one internal unit.",
+                                  examples=[40])
+
+
+class DutyListObligationRead(BaseModel):
+    """One organisation that must publish a duty list, and where it stands (000 §(七), 002 §(五),
+    003 §(六), 004 §六)."""
+
+    organisation: OrganisationBrief
+    jurisdiction_id: uuid.UUID
+    profile_code: str = Field(examples=["hainan"])
+    due: DueRead = Field(description="The first-publication deadline.")
+    status: DutyListStatus | None = Field(description="The state of its newest version; null: no list started.")
+    latest_version_id: uuid.UUID | None = Field(description="Its newest version.")
+    published_version_id: uuid.UUID | None = Field(description="The version in force on the portal, if any.")
+    first_published_on: date | None = Field(description="When a version of it was first published.")
+    published_late: bool = Field(description="First published after the due date (kept for good).")
+    overdue: bool = Field(description="Still never published and the due date has passed (as of `as_of`).")
+    decomposition: DecompositionProgress
+
+
+class DutyListObligationPage(BaseModel):
+    as_of: date = Field(description="The day `overdue` was judged on, in the jurisdiction's zone.")
+    items: list[DutyListObligationRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    total: int | None = Field(default=None, description="Every match, when `include_total=true`.")
+
+
+class DutyListObligationFilter:
+    """Query filters of `GET /duty-list-obligations`."""
+
+    def __init__(
+        self,
+        jurisdiction_id: Annotated[uuid.UUID | None, Query(description="One province.")] = None,
+        subtree_of: Annotated[uuid.UUID | None, Query(description="Organisations at or below this one.")] = None,
+        published: Annotated[bool | None, Query(description="false: who has still not published (ever); "
+                                                            "true: who has.")] = None,
+        overdue: Annotated[bool | None, Query(description="true: never published and past the due date.")] = None,
+        as_of: Annotated[date | None, Query(description="Judge `overdue` as of this day (default: today in the "
+                                                        "jurisdiction's zone).")] = None,
+    ) -> None:
+        self.jurisdiction_id, self.subtree_of, self.published = jurisdiction_id, subtree_of, published
+        self.overdue, self.as_of = overdue, as_of

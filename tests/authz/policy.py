@@ -205,6 +205,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/duty-lists/{duty_list_id}/items"): Row(
         DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
         body={"title": "新事项", "domain": "water"}),
+    ("GET", "/duty-list-obligations"): Row(DUTY_READERS, 200),  # its scoping: tests/routers/test_duty_list_obligations.py
     ("GET", "/responsibility-items"): Row(DUTY_READERS, 200, "item", out=200, lists="item",
                                           query={"organisation_id": "{org}", **PAGE}),
     ("GET", "/responsibility-items/{item_id}"): Row(DUTY_READERS, 200, "item"),

@@ -50,7 +50,7 @@ from app.workflows.engine import check
 
 # Kinds that carry duties of their own; regions group, units belong to a department's list,
 # enterprises are inspected, national bodies publish under their own rules.
-_LIST_OWNER_KINDS = frozenset(OrganisationKind) - {OrganisationKind.region, OrganisationKind.internal_unit,
+LIST_OWNER_KINDS = frozenset(OrganisationKind) - {OrganisationKind.region, OrganisationKind.internal_unit,
                                                    OrganisationKind.enterprise, OrganisationKind.national_body}
 
 
@@ -98,7 +98,7 @@ async def create_duty_list(session: AsyncSession, principal: Principal, body: Du
         raise _field_error("/organisation_id", "unknown_organisation", "unknown organisation")
     if not org.is_active:
         raise _field_error("/organisation_id", "inactive_organisation", "the organisation is deactivated")
-    if org.kind not in _LIST_OWNER_KINDS:
+    if org.kind not in LIST_OWNER_KINDS:
         raise _field_error("/organisation_id", "no_duty_list", f"a {org.kind.value} keeps no duty list")
     root = await session.get(Organisation, org.jurisdiction_id)
     profile = get_profile(root.profile_code) if root and root.profile_code else None
