@@ -32,6 +32,7 @@ from app.routers import (
     meta,
     organisations,
     profiles,
+    public_duty_lists,
     responsibility_items,
     users,
 )
@@ -51,7 +52,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, duty_lists, duty_list_obligations, responsibility_items)
+                  profiles, duty_lists, duty_list_obligations, responsibility_items, public_duty_lists)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -205,6 +205,11 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/duty-lists/{duty_list_id}/items"): Row(
         DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
         body={"title": "新事项", "domain": "water"}),
+    # The portal: anyone; the world's lists are drafts, so every one of them is 404 to everybody.
+    ("GET", "/public/duty-lists"): Row(PUBLIC, 200),
+    ("GET", "/public/duty-lists/{duty_list_id}"): Row(PUBLIC, 404, "duty_list"),
+    ("GET", "/public/duty-lists/{duty_list_id}/items"): Row(PUBLIC, 404, "duty_list"),
+    ("GET", "/public/organisations/{organisation_id}/duty-list"): Row(PUBLIC, 404, "org"),
     ("GET", "/duty-list-obligations"): Row(DUTY_READERS, 200),  # its scoping: tests/routers/test_duty_list_obligations.py
     ("GET", "/responsibility-items"): Row(DUTY_READERS, 200, "item", out=200, lists="item",
                                           query={"organisation_id": "{org}", **PAGE}),
