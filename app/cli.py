@@ -19,7 +19,7 @@ def print_openapi() -> None:
 
 
 async def load_demo(if_empty: bool) -> None:
-    from app.services import audit, demo
+    from app.services import audit, demo, demo_scenario
 
     settings = get_settings()
     database = Database(settings.database_url)
@@ -30,10 +30,15 @@ async def load_demo(if_empty: bool) -> None:
                     print("demo data: database not empty, left as it is")
                     return
                 raise SystemExit("the database is not empty; refusing to load demo data into it")
-            counts = await demo.load_dataset(session, demo.read_dataset())
+            known: dict = {}
+            counts = {"organisations": 0, "users": 0}
+            for name in demo.DATASETS:
+                loaded = await demo.load_dataset(session, demo.read_dataset(name), known)
+                counts = {k: counts[k] + loaded[k] for k in counts}
+            records = await demo_scenario.run(session)
             await audit.flush_pending(session)
-        print(f"demo data loaded: {counts['organisations']} organisations, {counts['users']} users "
-              "(accounts: see README)")
+        print(f"demo data loaded: {counts['organisations']} organisations, {counts['users']} users, "
+              f"{records['duty_lists']} duty lists (accounts: see README)")
     finally:
         await database.dispose()
 

@@ -1,9 +1,12 @@
-"""Loads the demo dataset (app/demo/hainan.json) into an empty database.
+"""Loads the demo datasets (app/demo/hainan.json, then henan.json) into an empty database.
 
-The file lists organisations parents-first, so closure rows are computed in
+Each file lists organisations parents-first, so closure rows are computed in
 memory. `lead_unit` points at a child of its own organisation and is resolved
-in a second pass. Demo passwords are hashed once and shared: the demo
-accounts all use the same documented password."""
+in a second pass; a later file may point at an earlier file's keys (Henan's
+departments at the national ministries of hainan.json). Demo passwords are
+hashed once and shared: the demo accounts all use the same documented password.
+The workflow records shown on top of the organisations are made by
+`app.services.demo_scenario`, through the services themselves."""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import security
 from app.models import (
     CoordinationMember,
+    Designation,
+    DesignationKey,
     Membership,
     Organisation,
     OrganisationClosure,
@@ -38,8 +43,13 @@ async def database_is_empty(session: AsyncSession) -> bool:
     return (await session.scalar(select(func.count()).select_from(Organisation))) == 0
 
 
-async def load_dataset(session: AsyncSession, data: dict[str, Any]) -> dict[str, int]:
-    ids: dict[str, uuid.UUID] = {}
+DATASETS = ("hainan.json", "henan.json")
+
+
+async def load_dataset(session: AsyncSession, data: dict[str, Any],
+                       known: dict[str, uuid.UUID] | None = None) -> dict[str, int]:
+    """Load one dataset; `known` holds the keys of datasets loaded before it and gains this one's."""
+    ids: dict[str, uuid.UUID] = known if known is not None else {}
     ancestors: dict[str, list[tuple[uuid.UUID, int]]] = {}
     orgs: dict[str, Organisation] = {}
     for spec in data["organisations"]:
@@ -71,6 +81,10 @@ async def load_dataset(session: AsyncSession, data: dict[str, Any]) -> dict[str,
             orgs[spec["key"]].lead_unit_id = ids[spec["lead_unit"]]
         for member in spec.get("member_units") or []:
             session.add(CoordinationMember(body_id=ids[spec["key"]], member_id=ids[member]))
+    for spec in data.get("designations") or []:
+        for org_key in spec["organisations"]:
+            session.add(Designation(region_id=ids[spec["region"]], key=DesignationKey(spec["key"]),
+                                    organisation_id=ids[org_key]))
     password_hashes: dict[str, str] = {}
     for spec in data["users"]:
         password = spec["password"]
@@ -84,7 +98,7 @@ async def load_dataset(session: AsyncSession, data: dict[str, Any]) -> dict[str,
             session.add(Membership(user_id=user.id, organisation_id=ids[membership["organisation"]],
                                    role=Role(membership["role"])))
     await session.flush()
-    counts = {"organisations": len(ids), "users": len(data["users"])}
+    counts = {"organisations": len(orgs), "users": len(data["users"])}
     audit.record(session, action="demo.load", resource_type="dataset", resource_id=data.get("profile_code"),
                  after=counts)
     return counts
