@@ -81,6 +81,37 @@ def members_sql(bodies: int) -> str:
             f"WHERE coordination_member.body_id IN ({_in(1, bodies)}) ORDER BY coordination_member.member_id")
 
 
+ITEM_COLUMNS = ", ".join(f"responsibility_item.{c}" for c in (
+    "id", "duty_list_id", "organisation_id", "jurisdiction_id", "lineage_id", "position", "code", "title",
+    "description", "domain", "basis", "first_lead_organisation_id", "decomposition", "complaint_channels",
+    "lead_decision_id", "version", "created_at", "updated_at"))
+
+
+@cache
+def item_list_sql(roots: int) -> str:
+    return (f"SELECT {ITEM_COLUMNS} \nFROM responsibility_item JOIN duty_list ON duty_list.id = "
+            f"responsibility_item.duty_list_id \nWHERE {_scope('duty_list.organisation_id', 2, roots)} "
+            "ORDER BY responsibility_item.created_at, responsibility_item.id \n LIMIT $1::INTEGER")
+
+
+@cache
+def item_orgs_sql(items: int) -> str:
+    return ("SELECT responsibility_item_organisation.item_id, responsibility_item_organisation.organisation_id, "
+            "responsibility_item_organisation.relation, responsibility_item_organisation.position \n"
+            "FROM responsibility_item_organisation \nWHERE responsibility_item_organisation.item_id IN "
+            f"({_in(1, items)}) ORDER BY responsibility_item_organisation.position")
+
+
+@cache
+def names_sql(orgs: int) -> str:
+    return f"SELECT organisation.id, organisation.name \nFROM organisation \nWHERE organisation.id IN ({_in(1, orgs)})"
+
+
+@cache
+def list_status_sql(lists: int) -> str:
+    return f"SELECT duty_list.id, duty_list.status \nFROM duty_list \nWHERE duty_list.id IN ({_in(1, lists)})"
+
+
 @cache
 def user_list_sql(roots: int, at_root: bool) -> str:
     scoped = ("(EXISTS (SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id AND "
@@ -215,6 +246,43 @@ async def list_users(request: Request) -> Response:
                          else f"{page[-1]['created_at'].isoformat()}|{page[-1]['id']}", "total": None})
 
 
+async def list_items(request: Request) -> Response:
+    """`GET /responsibility-items?limit=50`: the page, its lead/cooperating rows, the names, the list states."""
+    roots, _ = await _roots(request, Permission.duty_lists_read)
+    limit = int(request.query_params.get("limit", 50))
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(item_list_sql(len(roots)), limit + 1, *roots)
+        page = rows[:limit]
+        orgs: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = {r["id"]: {"lead": [], "cooperating": []} for r in page}
+        names: dict[uuid.UUID, str] = {}
+        statuses: dict[uuid.UUID, str] = {}
+        if page:
+            for rel in await conn.fetch(item_orgs_sql(len(page)), *orgs):
+                orgs[rel["item_id"]][rel["relation"]].append(rel["organisation_id"])
+            wanted = list({r["organisation_id"] for r in page} | {o for v in orgs.values() for ids in v.values()
+                                                                   for o in ids})
+            names = {r["id"]: r["name"] for r in await conn.fetch(names_sql(len(wanted)), *wanted)}
+            lists = list({r["duty_list_id"] for r in page})
+            statuses = {r["id"]: r["status"] for r in await conn.fetch(list_status_sql(len(lists)), *lists)}
+
+    def brief(org_id: uuid.UUID) -> dict[str, str]:
+        return {"id": str(org_id), "name": names.get(org_id, "")}
+
+    items = [{
+        "id": str(r["id"]), "lineage_id": str(r["lineage_id"]), "duty_list_id": str(r["duty_list_id"]),
+        "duty_list_status": statuses[r["duty_list_id"]], "organisation": brief(r["organisation_id"]),
+        "position": r["position"], "code": r["code"], "title": r["title"], "description": r["description"],
+        "domain": r["domain"], "basis": json.loads(r["basis"]), "lead_organisations": [
+            brief(o) for o in orgs[r["id"]]["lead"]], "first_lead_organisation_id": _json(
+            r["first_lead_organisation_id"]), "cooperating_organisations": [
+            brief(o) for o in orgs[r["id"]]["cooperating"]], "decomposition": [],
+        "complaint_channels": json.loads(r["complaint_channels"]), "lead_decision_id": _json(r["lead_decision_id"]),
+        "version": r["version"], "created_at": _json(r["created_at"]), "updated_at": _json(r["updated_at"])}
+        for r in page]
+    return JSONResponse({"items": items, "next_cursor": None if len(rows) <= limit
+                         else f"{page[-1]['created_at'].isoformat()}|{page[-1]['id']}", "total": None})
+
+
 async def me(request: Request) -> Response:
     try:
         rows, roots = await principal(request)
@@ -248,5 +316,6 @@ async def lifespan(app: Starlette):
 
 
 app = Starlette(routes=[Route("/healthz", healthz), Route("/me", me), Route("/organisations", list_organisations),
-                        Route("/organisations/{org_id}", get_organisation), Route("/users", list_users)],
+                        Route("/organisations/{org_id}", get_organisation), Route("/users", list_users),
+                        Route("/responsibility-items", list_items)],
                 exception_handlers={Refused: refused}, lifespan=lifespan)

@@ -13,9 +13,11 @@ Audit events are not generated: the hash chain must stay valid, and the service 
 its own events (each bench sign-in adds one).
 
 Extension points: each table family is one `Step` in `STEPS`. Later issues add theirs
-with the issue's nation-scale sizes: findings 1,000,000; responsibility items 200,000;
-reports 50,000 (put the size on `Scale`, write rows with `copy_in`, link them to the
-organisations of `ctx.forest` and the users of `ctx.accounts`).
+with the issue's nation-scale sizes: findings 1,000,000; reports 50,000 (put the size on
+`Scale`, write rows with `copy_in`, link them to the organisations of `ctx.forest` and the
+users of `ctx.accounts`). Duty lists are here: every department of every province has a
+published list, 6,452 responsibility items per province (200,012 at nation scale), each led
+by its department with one cooperating department of the same province.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +48,7 @@ class Scale:
     name: str
     provinces: int
     users: int  # user_account rows (and about as many memberships): the biggest table until findings exist
+    items_per_province: int = 6_452  # responsibility items; x31 = 200,012 at nation scale (issue 4)
 
 
 SCALES = {
@@ -54,6 +58,17 @@ SCALES = {
 USER_COLUMNS = ("id", "username", "display_name", "email", "phone", "password_hash", "is_active", "token_version",
                 "must_change_password", "last_login_at", "version", "created_at", "updated_at")
 MEMBERSHIP_COLUMNS = ("id", "user_id", "organisation_id", "role", "created_at", "updated_at")
+DUTY_LIST_COLUMNS = ("id", "organisation_id", "jurisdiction_id", "region_id", "version_no", "status", "version",
+                     "title", "profile_code", "profile_version", "published_on", "published_at", "portal_url",
+                     "created_at", "updated_at")
+ITEM_COLUMNS = ("id", "duty_list_id", "organisation_id", "jurisdiction_id", "lineage_id", "position", "code", "title",
+                "description", "domain", "basis", "decomposition", "complaint_channels", "version", "created_at",
+                "updated_at")
+ITEM_ORG_COLUMNS = ("item_id", "organisation_id", "relation", "position")
+DOMAINS = ("water", "air", "soil", "solid_waste", "marine", "ecology", "climate", "nature_reserves", "rural")
+DUTY_VERBS = ("监督管理", "组织实施", "指导协调", "统筹推进", "牵头开展", "配合做好")
+DUTY_OBJECTS = ("入河排污口排查整治", "大气污染联防联控", "土壤污染风险管控", "固体废物综合利用", "近岸海域污染防治",
+                "自然保护地监管", "温室气体排放控制", "农业面源污染治理", "饮用水水源地保护", "河湖岸线管理")
 CHUNK = 50_000
 # The role a bulk user holds, by the kind of organisation it sits in.
 ROLE_BY_KIND = {"coordination_office": ("office",), "party_committee": ("leadership",),
@@ -154,13 +169,70 @@ async def load_users(conn: asyncpg.Connection, ctx: Context) -> dict[str, int]:
     return {"user_account": users, "membership": memberships}
 
 
+def _duty_rows(ctx: Context) -> Iterator[tuple[str, tuple]]:
+    """("list" | "item" | "org", row): one published list per department, its items and their orgs.
+
+    Drawn per province from its own generator, so province 1 is the same at both scales."""
+    basis = json.dumps([{"kind": "sanding", "title": "部门职能配置、内设机构和人员编制规定", "number": None,
+                         "clause": None}], ensure_ascii=False)
+    for number in range(1, ctx.scale.provinces + 1):
+        p = f"p{number:02d}"
+        rng = random.Random(f"{ctx.seed}:duty:{number}")
+        root = ctx.forest.by_code[p]
+        departments = [o for o in ctx.forest.orgs if o.kind == "department" and o.root is root]
+        clock = EPOCH + timedelta(days=80, hours=number)
+        lists = []
+        for dept in departments:
+            clock += timedelta(seconds=1)
+            list_id = uuid7_at(clock, rng)
+            lists.append((dept, list_id))
+            yield "list", (list_id, dept.id, root.id, dept.parent.parent.id, 1, "published", 1,
+                           f"{dept.name}生态环境保护具体事项清单", root.profile_code or "hainan", 1,
+                           clock.date(), clock, f"https://{dept.code}.bench.gov.cn/sxqd", clock, clock)
+        positions: dict[uuid.UUID, int] = {}
+        for _ in range(ctx.scale.items_per_province):
+            clock += timedelta(seconds=2, milliseconds=rng.randrange(1000))
+            dept, list_id = rng.choice(lists)
+            positions[list_id] = positions.get(list_id, 0) + 1
+            item_id = uuid7_at(clock, rng)
+            title = rng.choice(DUTY_VERBS) + rng.choice(DUTY_OBJECTS)
+            yield "item", (item_id, list_id, dept.id, root.id, uuid7_at(clock, rng), positions[list_id],
+                           str(positions[list_id]), title, None, rng.choice(DOMAINS), basis, "[]", "[]", 1, clock,
+                           clock)
+            yield "org", (item_id, dept.id, "lead", 0)
+            partner = rng.choice(departments)
+            if partner is not dept:
+                yield "org", (item_id, partner.id, "cooperating", 0)
+
+
+async def load_duty_lists(conn: asyncpg.Connection, ctx: Context) -> dict[str, int]:
+    counts = {"duty_list": 0, "responsibility_item": 0, "responsibility_item_organisation": 0}
+    tables = {"list": ("duty_list", DUTY_LIST_COLUMNS), "item": ("responsibility_item", ITEM_COLUMNS),
+              "org": ("responsibility_item_organisation", ITEM_ORG_COLUMNS)}
+    buffers: dict[str, list[tuple]] = {kind: [] for kind in tables}
+
+    async def flush(kind: str) -> None:
+        table, columns = tables[kind]
+        counts[table] += await copy_in(conn, table, columns, buffers[kind])
+        buffers[kind] = []
+
+    for kind, row in _duty_rows(ctx):
+        buffers[kind].append(row)
+        if len(buffers[kind]) >= CHUNK:
+            for k in ("list", "item", "org"):  # parents before children: the foreign keys hold at every COPY
+                await flush(k)
+    for k in ("list", "item", "org"):
+        await flush(k)
+    return counts
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
     run: Callable[[asyncpg.Connection, Context], Awaitable[dict[str, int]]]
 
 
-STEPS = [Step("organisations", load_organisations), Step("users", load_users)]
+STEPS = [Step("organisations", load_organisations), Step("users", load_users), Step("duty_lists", load_duty_lists)]
 
 
 # --------------------------------------------------------------------------- database
@@ -221,7 +293,7 @@ def main() -> None:
         return
     scale = SCALES[args.scale]
     if args.users:
-        scale = Scale(scale.name, scale.provinces, args.users)
+        scale = Scale(scale.name, scale.provinces, args.users, scale.items_per_province)
     started = time.perf_counter()
     recreate_database(args.db)
     migrated = time.perf_counter() - started

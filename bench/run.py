@@ -87,6 +87,7 @@ def check_same_rows(svc: int, base: int, token: str, ids: dict[str, str]) -> dic
     auth = {"Authorization": f"Bearer {token}"}
     sizes = {}
     for key, path in (("org_list", "/organisations?limit=50"), ("user_list", "/users?limit=50"),
+                      ("item_list", "/responsibility-items?limit=50"),
                       ("org_get", f"/organisations/{ids['org']}"), ("me", "/me")):
         a = httpx.get(f"http://127.0.0.1:{svc}{path}", headers=auth, timeout=30)
         b = httpx.get(f"http://127.0.0.1:{base}{path}", headers=auth, timeout=30)

@@ -44,6 +44,9 @@ GROUPS = [
     [Scenario("user_list", "service", "/users?limit=50", True),
      Scenario("user_list", "baseline", "/users?limit=50&root={root}", False),
      Scenario("user_list_token", "baseline", "/users?limit=50", True)],
+    [Scenario("item_list", "service", "/responsibility-items?limit=50", True),
+     Scenario("item_list", "baseline", "/responsibility-items?limit=50&root={root}", False),
+     Scenario("item_list_token", "baseline", "/responsibility-items?limit=50", True)],
 ]
 
 
