@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import DutyListStatus
+from app.schemas.dates import CalendarDate
 
 Comment = Field(default=None, max_length=2000, description="A note kept on the history row.",
                 examples=["已按审核意见修改"])
@@ -60,7 +61,7 @@ class DutyListPublish(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     portal_url: str = PortalUrl
-    published_on: date | None = Field(default=None, description="The day it went up on the portal, in the "
+    published_on: CalendarDate | None = Field(default=None, description="The day it went up on the portal, in the "
                                                                 "jurisdiction's zone; today when left out. Not "
                                                                 "in the future.", examples=["2024-05-10"])
     comment: str | None = Comment
@@ -192,7 +193,7 @@ class DutyListObligationFilter:
         published: Annotated[bool | None, Query(description="false: who has still not published (ever); "
                                                             "true: who has.")] = None,
         overdue: Annotated[bool | None, Query(description="true: never published and past the due date.")] = None,
-        as_of: Annotated[date | None, Query(description="Judge `overdue` as of this day (default: today in the "
+        as_of: Annotated[CalendarDate | None, Query(description="Judge `overdue` as of this day (default: today in the "
                                                         "jurisdiction's zone).")] = None,
     ) -> None:
         self.jurisdiction_id, self.subtree_of, self.published = jurisdiction_id, subtree_of, published

@@ -37,7 +37,7 @@ from sqlalchemy import inspect, select, text
 from app.core.db import Database
 from app.core.routes import iter_routes
 from app.main import create_app
-from app.models import Membership
+from app.models import DutyList, Membership
 from tests.factories import TEST_PASSWORD
 
 PROBLEM = "application/problem+json"
@@ -248,6 +248,12 @@ async def targets(client, world, database) -> Targets:
     item = await client.post(f"/duty-lists/{duty_list.json()['id']}/items", headers=world.headers("env_staff"),
                              json={"title": "语料测试事项", "domain": "water"})
     assert item.status_code == 201, item.text
+    async with database.transaction() as s:  # a published list for the /public paths (drafts are 404 there)
+        public_list = DutyList(organisation_id=world.org("water").id, jurisdiction_id=world.org("hainan").id,
+                               region_id=world.org("hainan").id, version_no=1, status="published", title="公开清单",
+                               profile_code="hainan", profile_version=1)
+        s.add(public_list)
+        await s.flush()
     async with database.transaction(write=False) as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
@@ -255,7 +261,10 @@ async def targets(client, world, database) -> Targets:
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
         "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"]}, per_path={
-        "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)}})
+        "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)},
+        "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
+        "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
+        "/public/organisations/{organisation_id}/duty-list": {"organisation_id": str(world.org("water").id)}})
 
 
 def needs_if_match(operation: tuple[str, str, dict]) -> bool:

@@ -85,3 +85,12 @@ class TestScope:
         r = await client.get(URL, headers=p.headers("env_staff"),
                              params={"jurisdiction_id": str(provinces["henan"].org("root").id)})
         assert r.json()["items"] == []
+
+
+class TestDates:
+    async def test_a_date_must_be_written_as_a_date(self, client, provinces):
+        """The fuzzer found `as_of=0` read as 1970-01-01 (a Unix time): dates are YYYY-MM-DD only."""
+        p = provinces["hainan"]
+        for bad in ("0", "1715472000", "2024/05/12"):
+            r = await client.get(URL, headers=p.headers("root_viewer"), params={"as_of": bad})
+            assert r.status_code == 422, bad
