@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import enum
 
-from app.models import OrganisationKind, OrganisationLevel, Role
+from app.models import (
+    DesignationKey,
+    DutyDomain,
+    DutyListStatus,
+    ItemRelation,
+    OrganisationKind,
+    OrganisationLevel,
+    Role,
+)
+from app.profiles.schema import BasisKind
 from app.schemas.organisations import ComplaintChannelKind
 
 LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
@@ -38,9 +47,38 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "inspector": ("督察组", "Inspector"), "discipline": ("纪检监察/组织人事", "Discipline"),
         "viewer": ("查阅", "Viewer"),
     },
+    DutyListStatus: {
+        "draft": ("草稿", "Draft"), "submitted": ("已报送", "Submitted"), "reviewed": ("已审核", "Reviewed"),
+        "approved": ("已审定", "Approved"), "returned": ("已退回", "Returned"), "published": ("已公开", "Published"),
+        "superseded": ("已被新版本替代", "Superseded"), "retired": ("已废止", "Retired"),
+    },
+    DutyDomain: {
+        "water": ("水生态环境", "Water"), "air": ("大气环境", "Air"), "soil": ("土壤", "Soil"),
+        "solid_waste": ("固体废物", "Solid waste"), "marine": ("海洋生态环境", "Marine"), "ecology": ("生态保护", "Ecology"),
+        "climate": ("应对气候变化", "Climate"), "nature_reserves": ("自然保护地", "Nature reserves"),
+        "noise": ("噪声", "Noise"), "radiation": ("核与辐射", "Radiation"), "rural": ("农村环境", "Rural environment"),
+        "other": ("其他", "Other"),
+    },
+    ItemRelation: {"lead": ("牵头", "Lead"), "cooperating": ("配合", "Cooperating")},
+    BasisKind: {
+        "laws_and_regulations": ("法律法规", "Laws and regulations"), "policy_documents": ("政策文件", "Policy documents"),
+        "sanding": ("“三定”方案/规定", "Sanding (functions, bodies, staffing)"),
+        "responsibility_list": ("生态环境保护责任清单", "Responsibility list"),
+        "superior_department_list": ("上级主管部门具体事项清单", "Superior department's list"),
+        "duty_boundary_list": ("职责边界清单", "Duty boundary list"),
+    },
+    DesignationKey: {
+        "party_committee_and_government": ("党委和政府", "Party committee and government"),
+        "environment_department": ("生态环境部门", "Environment department"),
+        "inspection_office": ("督察领导小组办公室", "Inspection office"),
+        "environment_committee": ("生态环境保护委员会", "Environment committee"),
+        "environment_committee_office": ("生态环境保护委员会办公室", "Environment committee office"),
+        "discipline_body": ("纪检监察机关", "Discipline body"), "organisation_department": ("组织部门", "Organisation department"),
+    },
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
     OrganisationKind: "organisation_kind", OrganisationLevel: "organisation_level", Role: "role",
-    ComplaintChannelKind: "complaint_channel_kind",
+    ComplaintChannelKind: "complaint_channel_kind", DutyListStatus: "duty_list_status", DutyDomain: "duty_domain",
+    ItemRelation: "item_relation", BasisKind: "basis_kind", DesignationKey: "designation_key",
 }
