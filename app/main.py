@@ -26,6 +26,7 @@ from app.routers import (
     designations,
     health,
     integration_clients,
+    lead_decisions,
     me,
     meta,
     organisations,
@@ -48,7 +49,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles)
+                  profiles, lead_decisions)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import enum
 
-from app.models import OrganisationKind, OrganisationLevel, Role
+from app.models import (
+    DecisionLevel,
+    LeadDecisionStatus,
+    OpinionStance,
+    OrganisationKind,
+    OrganisationLevel,
+    PartyRole,
+    Role,
+)
+from app.profiles.schema import LeadScope
 from app.schemas.organisations import ComplaintChannelKind
 
 LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
@@ -38,9 +47,31 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "inspector": ("督察组", "Inspector"), "discipline": ("纪检监察/组织人事", "Discipline"),
         "viewer": ("查阅", "Viewer"),
     },
+    # Lead-department decisions (牵头部门认定): 000 §(八), 002 §(六), 003 §(七), 004 §五.
+    LeadDecisionStatus: {
+        "requested": ("已提请", "Requested"), "consulting": ("研究会商中", "Consulting"),
+        "proposed": ("已提出意见待审定", "Proposed"), "approved": ("已审定", "Approved"),
+        "published": ("已公开", "Published"), "withdrawn": ("已撤回", "Withdrawn"),
+    },
+    DecisionLevel: {
+        "provincial": ("省级事项", "Provincial matter"), "sub_provincial": ("省级以下事项", "Sub-provincial matter"),
+    },
+    PartyRole: {
+        "requester": ("提请单位", "Requester"), "convenor": ("牵头组织会商单位", "Convenor"),
+        "decider": ("审定单位", "Decider"), "participant": ("参与会商单位", "Participant"),
+        "lead": ("牵头部门", "Lead"), "cooperating": ("配合部门", "Cooperating"),
+    },
+    OpinionStance: {"agree": ("同意", "Agree"), "disagree": ("不同意", "Disagree")},
+    LeadScope: {
+        "no_lead": ("尚未明确牵头部门", "No lead department yet"), "wide_range": ("涉及范围广", "Wide range"),
+        "complex": ("情况复杂", "Complex"), "marked_impact": ("对生态环境保护影响明显", "Marked environmental impact"),
+        "outside_list": ("清单外事项", "Outside the duty lists"),
+    },
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
     OrganisationKind: "organisation_kind", OrganisationLevel: "organisation_level", Role: "role",
-    ComplaintChannelKind: "complaint_channel_kind",
+    ComplaintChannelKind: "complaint_channel_kind", LeadDecisionStatus: "lead_decision_status",
+    DecisionLevel: "decision_level", PartyRole: "lead_decision_party_role", OpinionStance: "opinion_stance",
+    LeadScope: "lead_scope",
 }

@@ -24,7 +24,19 @@ from app.core import security
 from app.core.etag import make_etag
 from app.core.routes import iter_routes
 from app.main import create_app
-from app.models import AuditEvent, IntegrationClient, Membership, Organisation, Role, User
+from app.models import (
+    AuditEvent,
+    DecisionLevel,
+    IntegrationClient,
+    LeadDecision,
+    LeadDecisionParty,
+    LeadDecisionStatus,
+    Membership,
+    Organisation,
+    PartyRole,
+    Role,
+    User,
+)
 from app.services import audit
 from tests.authz.policy import (
     ANONYMOUS,
@@ -37,14 +49,18 @@ from tests.authz.policy import (
     cells_of,
     expected,
 )
-from tests.factories import TEST_PASSWORD, auth, make_user
+from tests.factories import TEST_PASSWORD, auth, designate, make_user
 
-MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership}
+MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
+          "lead_decision": LeadDecision}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
-                 "membership": "membership"}
-NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership}
-REFUSALS = {401: ("unauthenticated", "Authentication required"), 403: ("forbidden", "Not allowed"),
-            404: ("not_found", "Not found"), 422: ("validation_failed", "Request is not valid")}
+                 "membership": "membership", "lead_decision": "lead_decision"}
+NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
+            "lead_decision": LeadDecision}
+# A workflow refusal for the wrong role or organisation is a 403 of its own (app/workflows/engine.py).
+REFUSALS = {401: {("unauthenticated", "Authentication required")},
+            403: {("forbidden", "Not allowed"), ("action_forbidden", "Action not allowed for you")},
+            404: {("not_found", "Not found")}, 422: {("validation_failed", "Request is not valid")}}
 
 
 def inventory() -> set[tuple[str, str]]:
@@ -75,6 +91,7 @@ class Matrix:
     seqs: dict[str, int]
     token: str
     callers: dict[str, tuple[type, uuid.UUID]] = field(default_factory=dict)
+    decisions: dict[str, uuid.UUID] = field(default_factory=dict)  # relation → a decision its org raised
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -104,6 +121,8 @@ async def matrix(world, database) -> Matrix:
                          organisation_id=world.org(key).id)
         users["straddle"] = await make_user(s, "t.target.straddle", (env, Role.staff),
                                             (world.org("hainan"), Role.admin))
+        await designate(s, world.org("hainan"), "inspection_office", world.org("office"))  # 000 §(八)
+        decisions = {relation: await _lead_decision(s, world, RELATION_ORG[relation]) for relation in RELATIONS}
         await s.flush()
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
@@ -119,7 +138,26 @@ async def matrix(world, database) -> Matrix:
     m = Matrix(world, headers, users, clients, seqs, token)
     m.callers = {role: (User, user.id) for role, user in people.items()}
     m.callers["client"] = (IntegrationClient, caller.id)
+    m.decisions = decisions
     return m
+
+
+async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
+    """A requested decision raised (and consulted on) by `raiser`: Hainan's convenor and decider, or
+    Henan's for henan_env."""
+    henan = raiser == "henan_env"
+    root = world.org("henan" if henan else "hainan")
+    decision = LeadDecision(jurisdiction_id=root.id, region_id=root.id, level=DecisionLevel.provincial,
+                            status=LeadDecisionStatus.requested, version=1, title=f"{raiser} 提请的事项",
+                            scope_tests=["no_lead"], profile_code=root.profile_code, profile_version=1,
+                            convenor_decides=False, task_split=[])
+    s.add(decision)
+    await s.flush()
+    convenor, decider = ("henan_env", "henan_gov") if henan else ("office", "gov")
+    for key, role in ((raiser, PartyRole.requester), (raiser, PartyRole.participant),
+                      (convenor, PartyRole.convenor), (decider, PartyRole.decider)):
+        s.add(LeadDecisionParty(decision_id=decision.id, organisation_id=world.org(key).id, role=role))
+    return decision.id
 
 
 # ---------------------------------------------------------------------------------- one cell
@@ -128,7 +166,8 @@ async def matrix(world, database) -> Matrix:
 def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]) -> Any:
     client = m.clients.get(relation)
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
-            "event": m.seqs.get(relation), "membership": values.get("membership")}.get(kind or "")
+            "event": m.seqs.get(relation), "membership": values.get("membership"),
+            "lead_decision": m.decisions.get(relation)}.get(kind or "")
 
 
 async def set_active(m: Matrix, row: Row, relation: str, values: dict[str, Any], database,
@@ -186,6 +225,11 @@ def outside(m: Matrix, kind: str, items: list[dict[str, Any]]) -> list[str]:
     """Items (or the memberships they show) of organisations outside the caller's subtree."""
     visible, found = m.visible_orgs(), []
     for item in items:
+        if kind == "lead_decision":  # visible through any party: flag it only when none is in scope
+            parties = {p["organisation_id"] for p in item["parties"]}
+            if not parties & visible:
+                found.append(f"lead_decision {item['id']} has no party in scope")
+            continue
         if kind == "organisation":
             orgs = [item["id"]]
         elif kind == "user":
@@ -235,7 +279,8 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
     target = target_id(m, row.target, rel, values)
     params = {"organisation_id": m.org_id(rel), "user_id": m.users[rel].id, "seq": m.seqs.get(rel),
               "membership_id": values.get("membership"),
-              "integration_client_id": target_id(m, "client", rel, values), **row.path}
+              "integration_client_id": target_id(m, "client", rel, values),
+              "lead_decision_id": m.decisions.get(rel), **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -247,7 +292,7 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
     if r.status_code >= 400:
         body = r.json()
         assert r.headers["content-type"].startswith("application/problem+json"), r.text
-        if r.status_code in REFUSALS and (body["code"], body["title"]) != REFUSALS[r.status_code]:
+        if r.status_code in REFUSALS and (body["code"], body["title"]) not in REFUSALS[r.status_code]:
             problems.append(f"problem {body['status']} {body['code']} {body['title']}")
         body.pop("instance", None)
         if isinstance(target, uuid.UUID) and str(target) in json.dumps(body):  # (a seq: too short to search)
@@ -309,5 +354,5 @@ async def test_known_bug_cell(method, path, caller, relation, why, matrix, datab
 
 def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
-    sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55}
+    sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "lead_decision": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())
