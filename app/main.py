@@ -31,6 +31,7 @@ from app.routers import (
     meta,
     organisations,
     profiles,
+    public_lead_decisions,
     users,
 )
 from app.services.idempotency import ReplayResponse
@@ -49,7 +50,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, lead_decisions)
+                  profiles, lead_decisions, public_lead_decisions)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -196,6 +196,9 @@ POLICY: dict[tuple[str, str], Row] = {
         cells={("leader", "same"): (409, "env's leader, env a participant, but still requested: not consulting")}),
     ("GET", "/lead-decisions/{lead_decision_id}/opinions"): Row(LD_READERS, 200, "lead_decision"),
     ("GET", "/lead-decisions/{lead_decision_id}/history"): Row(LD_READERS, 200, "lead_decision"),
+    # Public disclosure: anyone; the matrix decisions are unpublished, so nobody finds them there.
+    ("GET", "/public/lead-decisions"): Row(PUBLIC, 200),
+    ("GET", "/public/lead-decisions/{lead_decision_id}"): Row(PUBLIC, 404, "lead_decision"),
 }
 
 
