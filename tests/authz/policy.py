@@ -171,7 +171,7 @@ POLICY: dict[tuple[str, str], Row] = {
     # raises matters for its own organisation; the steps belong to the convenor's office and the
     # decider's leadership (000 §(八)), and no matrix caller sits at either, so the workflow refuses
     # every step in scope (403 action_forbidden) and out of scope the decision is not found. The
-    # successes: tests/routers/test_lead_decisions.py.
+    # successes: tests/routers/test_lead_decisions.py and tests/routers/test_lead_decision_matrix.py.
     ("POST", "/lead-decisions"): Row(
         frozenset({"leader"}), 201, "org", out=403, write="new:lead_decision",
         body={"organisation_id": "{org}", "title": "事项 {caller} {rel}", "scope_tests": ["no_lead"]},
