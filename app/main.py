@@ -28,11 +28,13 @@ from app.routers import (
     duty_lists,
     health,
     integration_clients,
+    lead_decisions,
     me,
     meta,
     organisations,
     profiles,
     public_duty_lists,
+    public_lead_decisions,
     responsibility_items,
     users,
 )
@@ -52,7 +54,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, duty_lists, duty_list_obligations, responsibility_items, public_duty_lists)
+                  profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions,
+                  public_duty_lists, public_lead_decisions)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -8,15 +8,19 @@ from __future__ import annotations
 import enum
 
 from app.models import (
+    DecisionLevel,
     DesignationKey,
     DutyDomain,
     DutyListStatus,
     ItemRelation,
+    LeadDecisionStatus,
+    OpinionStance,
     OrganisationKind,
     OrganisationLevel,
+    PartyRole,
     Role,
 )
-from app.profiles.schema import BasisKind
+from app.profiles.schema import BasisKind, LeadScope
 from app.schemas.organisations import ComplaintChannelKind
 
 LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
@@ -75,10 +79,33 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "environment_committee_office": ("生态环境保护委员会办公室", "Environment committee office"),
         "discipline_body": ("纪检监察机关", "Discipline body"), "organisation_department": ("组织部门", "Organisation department"),
     },
+    # Lead-department decisions (牵头部门认定): 000 §(八), 002 §(六), 003 §(七), 004 §五.
+    LeadDecisionStatus: {
+        "requested": ("已提请", "Requested"), "consulting": ("研究会商中", "Consulting"),
+        "proposed": ("已提出意见待审定", "Proposed"), "approved": ("已审定", "Approved"),
+        "published": ("已公开", "Published"), "withdrawn": ("已撤回", "Withdrawn"),
+    },
+    DecisionLevel: {
+        "provincial": ("省级事项", "Provincial matter"), "sub_provincial": ("省级以下事项", "Sub-provincial matter"),
+    },
+    PartyRole: {
+        "requester": ("提请单位", "Requester"), "convenor": ("牵头组织会商单位", "Convenor"),
+        "decider": ("审定单位", "Decider"), "participant": ("参与会商单位", "Participant"),
+        "lead": ("牵头部门", "Lead"), "cooperating": ("配合部门", "Cooperating"),
+    },
+    OpinionStance: {"agree": ("同意", "Agree"), "disagree": ("不同意", "Disagree")},
+    LeadScope: {
+        "no_lead": ("尚未明确牵头部门", "No lead department yet"), "wide_range": ("涉及范围广", "Wide range"),
+        "complex": ("情况复杂", "Complex"), "marked_impact": ("对生态环境保护影响明显", "Marked environmental impact"),
+        "outside_list": ("清单外事项", "Outside the duty lists"),
+    },
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
     OrganisationKind: "organisation_kind", OrganisationLevel: "organisation_level", Role: "role",
     ComplaintChannelKind: "complaint_channel_kind", DutyListStatus: "duty_list_status", DutyDomain: "duty_domain",
     ItemRelation: "item_relation", BasisKind: "basis_kind", DesignationKey: "designation_key",
+    LeadDecisionStatus: "lead_decision_status",
+    DecisionLevel: "decision_level", PartyRole: "lead_decision_party_role", OpinionStance: "opinion_stance",
+    LeadScope: "lead_scope",
 }

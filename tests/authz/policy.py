@@ -22,8 +22,10 @@ member units widen its scope). The relation picks the target object of the cell:
 
 Per target kind, "the object at a relation" is: `org` the organisation itself; `user` a
 staff member of it; `membership` that user's viewer membership there; `client` an
-integration client of it; `event` an audit event filed under it. Rows with `target=None`
-do not depend on a relation (one cell per caller).
+integration client of it; `event` an audit event filed under it; `lead_decision` a lead decision
+it raised (its requester; 督察领导小组办公室 convenes and 省政府 decides, as Hainan's profile says, so
+every party but the requester lies outside env's subtree). Rows with `target=None` do not depend
+on a relation (one cell per caller).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ AUDIT_READERS = frozenset({"admin", "office"})            # audit router: "Admin
 ADMIN = frozenset({"admin"})                              # organisations, users, clients, chain check
 DUTY_READERS = USERS                                      # duty_lists:read: every role (clients: by scope)
 DUTY_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # duty_lists:write
+LD_READERS = USERS                                        # lead_decisions:read (the client holds another scope)
+LD_WRITERS = frozenset({"admin", "office", "leader", "leadership"})  # lead_decisions:write
 PUBLIC = "public"                                         # anyone, token or not
 
 
@@ -218,6 +222,38 @@ POLICY: dict[tuple[str, str], Row] = {
                                                       body={"title": "改"}, if_match=True, write="item"),
     ("DELETE", "/responsibility-items/{item_id}"): Row(DUTY_WRITERS, 204, "item", acts=frozenset({"staff"}),
                                                        if_match=True, write="item", prep="item"),
+    # Lead decisions: visible when a party lies in scope (the requester, for these targets). A leader
+    # raises matters for its own organisation; the steps belong to the convenor's office and the
+    # decider's leadership (000 §(八)), and no matrix caller sits at either, so the workflow refuses
+    # every step in scope (403 action_forbidden) and out of scope the decision is not found. The
+    # successes: tests/routers/test_lead_decisions.py and tests/routers/test_lead_decision_matrix.py.
+    ("POST", "/lead-decisions"): Row(
+        frozenset({"leader"}), 201, "org", out=403, write="new:lead_decision",
+        body={"organisation_id": "{org}", "title": "事项 {caller} {rel}", "scope_tests": ["no_lead"]},
+        cells={("leader", "child"): (403, "a leader at env raises matters for env, not for env_unit")}),
+    ("GET", "/lead-decisions"): Row(LD_READERS, 200, "lead_decision", out=200, lists="lead_decision",
+                                    query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/lead-decisions/{lead_decision_id}"): Row(LD_READERS, 200, "lead_decision"),
+    ("PATCH", "/lead-decisions/{lead_decision_id}"): Row(
+        LD_WRITERS, 200, "lead_decision", body={"title": "改名"}, if_match=True, write="lead_decision",
+        cells={**{(role, rel): (403, "neither the requester's leader nor the convenor's office")
+                  for role in ("admin", "office", "leadership") for rel in ("same", "child")},
+               ("leader", "child"): (403, "the requester is env_unit; the caller leads env")}),
+    **{("POST", f"/lead-decisions/{{lead_decision_id}}/{action}"): Row(
+        LD_WRITERS, 403, "lead_decision", body=body, if_match=True, write="lead_decision")
+       for action, body in (("accept", {}), ("approve", {}), ("withdraw", {}), ("return", {"comment": "退回"}),
+                            ("publish", {"portal_url": "https://www.hainan.gov.cn/ld"}),
+                            ("propose", {"lead_organisation_ids": ["{env}"], "rationale": "职责"}),
+                            ("decide", {"lead_organisation_ids": ["{env}"], "rationale": "职责"}))},
+    ("POST", "/lead-decisions/{lead_decision_id}/opinions"): Row(
+        LD_WRITERS, 403, "lead_decision", body={"organisation_id": "{org}", "stance": "agree"},
+        write="lead_decision",  # participants: the requester itself
+        cells={("leader", "same"): (409, "env's leader, env a participant, but still requested: not consulting")}),
+    ("GET", "/lead-decisions/{lead_decision_id}/opinions"): Row(LD_READERS, 200, "lead_decision"),
+    ("GET", "/lead-decisions/{lead_decision_id}/history"): Row(LD_READERS, 200, "lead_decision"),
+    # Public disclosure: anyone; the matrix decisions are unpublished, so nobody finds them there.
+    ("GET", "/public/lead-decisions"): Row(PUBLIC, 200),
+    ("GET", "/public/lead-decisions/{lead_decision_id}"): Row(PUBLIC, 404, "lead_decision"),
 }
 
 

@@ -26,10 +26,15 @@ from app.core.routes import iter_routes
 from app.main import create_app
 from app.models import (
     AuditEvent,
+    DecisionLevel,
     DutyList,
     IntegrationClient,
+    LeadDecision,
+    LeadDecisionParty,
+    LeadDecisionStatus,
     Membership,
     Organisation,
+    PartyRole,
     ResponsibilityItem,
     Role,
     User,
@@ -46,15 +51,17 @@ from tests.authz.policy import (
     cells_of,
     expected,
 )
-from tests.factories import TEST_PASSWORD, auth, make_user
+from tests.factories import TEST_PASSWORD, auth, designate, make_user
 
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
-          "duty_list": DutyList, "item": ResponsibilityItem}
+          "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
-                 "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item"}
+                 "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
+                 "lead_decision": "lead_decision"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
-            "duty_list": DutyList, "item": ResponsibilityItem}
-# The problems a refusal may be; a workflow step refused for the caller is `action_forbidden`.
+            "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision}
+# The problems a refusal may be; a workflow step refused for the wrong role or organisation is
+# `action_forbidden`, a 403 of its own (app/workflows/engine.py).
 REFUSALS = {401: {("unauthenticated", "Authentication required")},
             403: {("forbidden", "Not allowed"), ("action_forbidden", "Action not allowed for you")},
             404: {("not_found", "Not found")}, 422: {("validation_failed", "Request is not valid")}}
@@ -90,6 +97,7 @@ class Matrix:
     callers: dict[str, tuple[type, uuid.UUID]] = field(default_factory=dict)
     duty_lists: dict[str, DutyList] = field(default_factory=dict)  # a draft list with one item per relation
     items: dict[str, ResponsibilityItem] = field(default_factory=dict)
+    decisions: dict[str, uuid.UUID] = field(default_factory=dict)  # relation → a decision its org raised
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -132,6 +140,8 @@ async def matrix(world, database) -> Matrix:
                                                  jurisdiction_id=root.id, position=1, title="事项", domain="water",
                                                  basis=[], decomposition=[], complaint_channels=[])
             s.add(items[relation])
+        await designate(s, world.org("hainan"), "inspection_office", world.org("office"))  # 000 §(八)
+        decisions = {relation: await _lead_decision(s, world, RELATION_ORG[relation]) for relation in RELATIONS}
         await s.flush()
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
@@ -147,7 +157,26 @@ async def matrix(world, database) -> Matrix:
     m = Matrix(world, headers, users, clients, seqs, token, duty_lists=duty_lists, items=items)
     m.callers = {role: (User, user.id) for role, user in people.items()}
     m.callers["client"] = (IntegrationClient, caller.id)
+    m.decisions = decisions
     return m
+
+
+async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
+    """A requested decision raised (and consulted on) by `raiser`: Hainan's convenor and decider, or
+    Henan's for henan_env."""
+    henan = raiser == "henan_env"
+    root = world.org("henan" if henan else "hainan")
+    decision = LeadDecision(jurisdiction_id=root.id, region_id=root.id, level=DecisionLevel.provincial,
+                            status=LeadDecisionStatus.requested, version=1, title=f"{raiser} 提请的事项",
+                            scope_tests=["no_lead"], profile_code=root.profile_code, profile_version=1,
+                            convenor_decides=False, task_split=[])
+    s.add(decision)
+    await s.flush()
+    convenor, decider = ("henan_env", "henan_gov") if henan else ("office", "gov")
+    for key, role in ((raiser, PartyRole.requester), (raiser, PartyRole.participant),
+                      (convenor, PartyRole.convenor), (decider, PartyRole.decider)):
+        s.add(LeadDecisionParty(decision_id=decision.id, organisation_id=world.org(key).id, role=role))
+    return decision.id
 
 
 # ---------------------------------------------------------------------------------- one cell
@@ -158,7 +187,8 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
             "event": m.seqs.get(relation), "membership": values.get("membership"),
-            "duty_list": duty_list.id if duty_list else None, "item": item.id if item else None}.get(kind or "")
+            "duty_list": duty_list.id if duty_list else None, "item": item.id if item else None,
+            "lead_decision": m.decisions.get(relation)}.get(kind or "")
 
 
 async def set_active(m: Matrix, row: Row, relation: str, values: dict[str, Any], database,
@@ -226,6 +256,11 @@ def outside(m: Matrix, kind: str, items: list[dict[str, Any]]) -> list[str]:
     """Items (or the memberships they show) of organisations outside the caller's subtree."""
     visible, found = m.visible_orgs(), []
     for item in items:
+        if kind == "lead_decision":  # visible through any party: flag it only when none is in scope
+            parties = {p["organisation_id"] for p in item["parties"]}
+            if not parties & visible:
+                found.append(f"lead_decision {item['id']} has no party in scope")
+            continue
         if kind == "organisation":
             orgs = [item["id"]]
         elif kind == "user":
@@ -279,7 +314,7 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "membership_id": values.get("membership"),
               "integration_client_id": target_id(m, "client", rel, values),
               "duty_list_id": target_id(m, "duty_list", rel, values), "item_id": target_id(m, "item", rel, values),
-              **row.path}
+              "lead_decision_id": m.decisions.get(rel), **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -354,5 +389,5 @@ async def test_known_bug_cell(method, path, caller, relation, why, matrix, datab
 def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
-             "item": 46}
+             "item": 46, "lead_decision": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

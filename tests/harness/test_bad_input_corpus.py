@@ -39,6 +39,7 @@ from app.core.routes import iter_routes
 from app.main import create_app
 from app.models import DutyList, Membership
 from tests.factories import TEST_PASSWORD
+from tests.factories_lead import make_world_decision as make_lead_decision
 
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://envduty.example/problems/"
@@ -254,13 +255,16 @@ async def targets(client, world, database) -> Targets:
                                profile_code="hainan", profile_version=1)
         s.add(public_list)
         await s.flush()
+    async with database.transaction() as s:
+        decision = await make_lead_decision(s, world)
     async with database.transaction(write=False) as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
-        "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"]}, per_path={
+        "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"],
+        "lead_decision_id": str(decision)}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)},
         "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
         "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
