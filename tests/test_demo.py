@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import DutyList, Organisation
+from app.models import DutyList, LeadDecision, Organisation
 from app.services import audit, demo, demo_scenario
 
 
@@ -24,3 +24,8 @@ async def test_the_demo_loads_with_duty_lists_in_several_states(database):
         ("ha.gov.env", 1, "published"), ("ha.gov.ndrc", 1, "reviewed"), ("ha.gov.water", 1, "submitted"),
         ("hn.gov.env", 1, "published"), ("hn.gov.env", 2, "draft"), ("hn.gov.ndrc", 1, "draft"),
         ("hn.gov.water", 1, "published"), ("hn.haikou.gov.env", 1, "draft")]
+    async with database.transaction(write=False) as s:
+        decisions = (await s.execute(select(LeadDecision.title, LeadDecision.status)
+                                     .order_by(LeadDecision.title))).all()
+    assert [(t, st.value) for t, st in decisions] == [("塑料污染全链条治理牵头部门", "proposed"),
+                                                      ("海岸带生态保护修复牵头部门", "published")]

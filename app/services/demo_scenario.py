@@ -9,6 +9,10 @@ and audit rows:
 - Henan (002 §(五): 审核 by 省生态环境厅, 审定 by 省委、省政府): 省生态环境厅 went the whole way
   and is published; 省发展改革委 is reviewed and waits for 审定; 省水利厅 is submitted and waits
   for review.
+- Lead-department decisions in Hainan (000 §(八): the 督察办 convenes, 省委、省政府 审定): 省发展改革委
+  raised 塑料污染全链条治理 (its unled item), the 督察办 consulted 省生态环境厅 (agrees) and 省水务厅
+  (disagrees), and the proposal waits for 省委、省政府; 海岸带生态保护修复 was opened by the 督察办,
+  approved and published.
 """
 
 from __future__ import annotations
@@ -25,8 +29,19 @@ from app.core.etag import make_etag
 from app.core.security import AccessClaims
 from app.models import Organisation, ResponsibilityItem, User
 from app.schemas.duty_lists import DutyListCreate, DutyListPublish, DutyListRead
+from app.schemas.lead_decisions import (
+    LeadDecisionComment,
+    LeadDecisionCreate,
+    LeadDecisionProposal,
+    LeadDecisionPublish,
+    OpinionCreate,
+)
 from app.schemas.responsibility_items import ResponsibilityItemCreate, ResponsibilityItemUpdate
 from app.services.duty_lists import commands, items, queries
+from app.services.lead_decisions import actions as ld_actions
+from app.services.lead_decisions import commands as ld_commands
+from app.services.lead_decisions import opinions
+from app.services.lead_decisions import queries as ld_queries
 from app.services.principals import load_principal
 
 PORTAL = "https://{site}.example.gov.cn/zwgk/sthjbhjtsxqd/index.html"
@@ -160,9 +175,48 @@ async def _henan(d: _Demo) -> None:
     await d.step("ha.water.leader", await d.reread("ha.water.staff", water), "submit")
 
 
+async def _lead_decisions(d: _Demo) -> None:
+    s = d.session
+    office = await _principal(s, "hn.inspection.office")
+
+    async def step(decision, action: str, body: Any, username: str = "hn.inspection.office"):
+        return await ld_actions.take_action(s, await _principal(s, username), decision.id, action, body,
+                                            make_etag(decision.id, decision.version))
+
+    plastic_item = await s.scalar(select(ResponsibilityItem).where(ResponsibilityItem.title == "塑料污染全链条治理"))
+    plastic = await ld_commands.create_decision(s, await _principal(s, "hn.ndrc.leader"), LeadDecisionCreate(
+        organisation_id=await d.org("hn.gov.ndrc"), title="塑料污染全链条治理牵头部门",
+        description="涉及生产、流通、消费、回收各环节，职责分散在多个部门，尚未明确牵头部门。",
+        scope_tests=["no_lead", "wide_range", "complex"],
+        participant_organisation_ids=[await d.org("hn.gov.env"), await d.org("hn.gov.water")],
+        linked_item_ids=[plastic_item.id]))
+    plastic = await step(plastic, "accept", LeadDecisionComment(comment="受理，组织研究会商"))
+    for leader, org, stance, reason in (("hn.env.leader", "hn.gov.env", "agree", None),
+                                        ("hn.water.leader", "hn.gov.water", "disagree", "本厅不涉及塑料制品生产监管")):
+        await opinions.record_opinion(s, await _principal(s, leader), plastic.id, OpinionCreate(
+            organisation_id=await d.org(org), stance=stance, reason=reason))
+    plastic = await ld_queries.get_decision(s, office, plastic.id)  # the opinions moved its version on
+    await step(plastic, "propose", LeadDecisionProposal(
+        lead_organisation_ids=[await d.org("hn.gov.env")],
+        cooperating_organisation_ids=[await d.org("hn.gov.ndrc"), await d.org("hn.gov.samr")],
+        task_split=[{"organisation_id": await d.org("hn.gov.env"), "task": "牵头统筹禁塑工作，组织联合执法"},
+                    {"organisation_id": await d.org("hn.gov.samr"), "task": "市场流通环节监督检查"}],
+        rationale="禁塑条例明确由生态环境主管部门统筹协调，会商多数意见同意。"))
+
+    coast = await ld_commands.create_decision(s, office, LeadDecisionCreate(
+        organisation_id=await d.org("hn.pc.inspection.office"), title="海岸带生态保护修复牵头部门",
+        scope_tests=["no_lead", "marked_impact"], participant_organisation_ids=[await d.org("hn.gov.nrp")]))
+    coast = await step(coast, "propose", LeadDecisionProposal(
+        lead_organisation_ids=[await d.org("hn.gov.nrp")], cooperating_organisation_ids=[await d.org("hn.gov.env")],
+        rationale="海岸带保护修复属自然资源和规划部门生态修复职责。"))
+    coast = await step(coast, "approve", LeadDecisionComment(comment="审定同意"), username="hn.leadership")
+    await step(coast, "publish", LeadDecisionPublish(portal_url="https://www.hainan.example.gov.cn/qtgg/ld-1.html"))
+
+
 async def run(session: AsyncSession) -> dict[str, int]:
     """Make the demo's workflow records; the organisations and accounts must be loaded already."""
     d = _Demo(session)
     await _hainan(d)
     await _henan(d)
-    return {"duty_lists": 8}
+    await _lead_decisions(d)
+    return {"duty_lists": 8, "lead_decisions": 2}
