@@ -30,6 +30,8 @@ from app.routers import (
     meta,
     organisations,
     profiles,
+    public_reports,
+    reports,
     users,
 )
 from app.services.idempotency import ReplayResponse
@@ -48,7 +50,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles)
+                  profiles, reports, public_reports)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -22,8 +22,9 @@ member units widen its scope). The relation picks the target object of the cell:
 
 Per target kind, "the object at a relation" is: `org` the organisation itself; `user` a
 staff member of it; `membership` that user's viewer membership there; `client` an
-integration client of it; `event` an audit event filed under it. Rows with `target=None`
-do not depend on a relation (one cell per caller).
+integration client of it; `event` an audit event filed under it; `report` a report it files
+to 海南省 (the root, outside every caller's scope, so no caller is ever its recipient).
+Rows with `target=None` do not depend on a relation (one cell per caller).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ USER_READERS = frozenset({"admin", "office", "leader", "leadership"})  # users r
 AUDIT_READERS = frozenset({"admin", "office"})            # audit router: "Admins and offices"
 ADMIN = frozenset({"admin"})                              # organisations, users, clients, chain check
 PUBLIC = "public"                                         # anyone, token or not
+REPORT_READERS = USERS                                    # reports: any role in scope (no client scope here)
+REPORT_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # reports:write
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ class Row:
 
 PAGE = {"include_total": "true", "limit": "200"}
 ACCOUNT_WIDE = {("admin", "straddle"): (403, "the account is also admin at hainan, above the caller")}
+
+
+def at_filer(*roles: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """Report steps: only these roles, held at the filer itself (env), pass; writers elsewhere get 403."""
+    cells = {(r, "same"): (403, "holds no role for this step at the filer") for r in REPORT_WRITERS - set(roles)}
+    return cells | {(r, "child"): (403, "its roles are at env, not at the filing unit") for r in REPORT_WRITERS}
+
+
+DRAFT_CONTENT = {"content": {"sections": [{"topic": "duty_performance", "heading": "一、职责履行情况",
+                                           "body": "已履行"}]}}
 NEW_PASSWORD = "a much longer river phrase"
 
 POLICY: dict[tuple[str, str], Row] = {
@@ -162,6 +175,35 @@ POLICY: dict[tuple[str, str], Row] = {
                                   query={"organisation_id": "{org}", "resource_type": "{token}", **PAGE}),
     ("GET", "/audit-events/verify"): Row(ADMIN, 200),
     ("GET", "/audit-events/{seq}"): Row(AUDIT_READERS, 200, "event"),
+
+    # Reports (DOMAIN.md "Reports"): reads for every role that sees the report (the filer's subtree
+    # here), writes for reports:write, then the workflow: staff start, the filer's leader submits and
+    # publishes; the recipient (海南省, out of scope) receives, accepts, returns, so those are 403 in scope.
+    # Generating needs an admin at the province root or its coordinating office: nobody at env.
+    ("POST", "/report-obligations"): Row(REPORT_WRITERS, 403, body={"jurisdiction_id": "{hainan}", "year": 2024}),
+    ("GET", "/reports"): Row(REPORT_READERS, 200, "report", out=200, lists="report",
+                             query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/report-compliance"): Row(REPORT_READERS, 200, "report", out=200,
+                                        query={"period_year": "2024", "organisation_id": "{org}"}),
+    ("GET", "/reports/{report_id}"): Row(REPORT_READERS, 200, "report"),
+    ("GET", "/reports/{report_id}/history"): Row(REPORT_READERS, 200, "report"),
+    ("PATCH", "/reports/{report_id}"): Row(REPORT_WRITERS, 200, "report", body=DRAFT_CONTENT, if_match=True,
+                                           write="report", prep="report:draft", cells=at_filer("staff", "leader")),
+    ("POST", "/reports/{report_id}/start"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                prep="report:pending", cells=at_filer("staff")),
+    ("POST", "/reports/{report_id}/submit"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                 prep="report:draft", cells=at_filer("leader")),
+    ("POST", "/reports/{report_id}/receive"): Row(REPORT_WRITERS, 403, "report", if_match=True, write="report",
+                                                  prep="report:submitted"),
+    ("POST", "/reports/{report_id}/accept"): Row(REPORT_WRITERS, 403, "report", if_match=True, write="report",
+                                                 prep="report:received"),
+    ("POST", "/reports/{report_id}/return"): Row(REPORT_WRITERS, 403, "report", body={"comment": "请补充"},
+                                                 if_match=True, write="report", prep="report:submitted"),
+    ("POST", "/reports/{report_id}/publish"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                  prep="report:accepted", cells=at_filer("leader")),
+    # Published reports, for anyone (000 §(十二)); the target is env's report, published for the cell.
+    ("GET", "/public/reports"): Row(PUBLIC, 200),
+    ("GET", "/public/reports/{report_id}"): Row(PUBLIC, 200, prep="report:published"),
 }
 
 

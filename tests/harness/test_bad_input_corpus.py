@@ -39,6 +39,7 @@ from app.core.routes import iter_routes
 from app.main import create_app
 from app.models import Membership
 from tests.factories import TEST_PASSWORD
+from tests.report_factories import make_report
 
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://envduty.example/problems/"
@@ -242,12 +243,14 @@ async def targets(client, world, database) -> Targets:
     created = await client.post("/integration-clients", headers=admin, json={
         "name": "语料测试平台", "scopes": ["organisations:read"], "organisation_id": str(world.org("env").id)})
     assert created.status_code == 201, created.text
-    async with database.transaction(write=False) as s:
+    async with database.transaction() as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
+        report = await make_report(s, world.org("env"), recipients=(world.org("gov"),))
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
+        "report_id": str(report.id),
         "code": "hainan"}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)}})
 
