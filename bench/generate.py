@@ -26,7 +26,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ from argon2.low_level import hash_secret
 
 from bench.common import BENCH_PASSWORD, OUT_DIR, ROOT, asyncpg_dsn, database_url, server_url, summary_path
 from bench.orgforest import EPOCH, ORG_COLUMNS, ForestBuilder, build_forest, person_name, uuid7_at
+from bench.reports import load_reports
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Scale:
     name: str
     provinces: int
     users: int  # user_account rows (and about as many memberships): the biggest table until findings exist
+    reports: int = 50_000  # the nation's reports; a dataset holds its provinces' shares (bench/reports.py)
 
 
 SCALES = {
@@ -160,7 +162,7 @@ class Step:
     run: Callable[[asyncpg.Connection, Context], Awaitable[dict[str, int]]]
 
 
-STEPS = [Step("organisations", load_organisations), Step("users", load_users)]
+STEPS = [Step("organisations", load_organisations), Step("users", load_users), Step("reports", load_reports)]
 
 
 # --------------------------------------------------------------------------- database
@@ -221,7 +223,7 @@ def main() -> None:
         return
     scale = SCALES[args.scale]
     if args.users:
-        scale = Scale(scale.name, scale.provinces, args.users)
+        scale = replace(scale, users=args.users)
     started = time.perf_counter()
     recreate_database(args.db)
     migrated = time.perf_counter() - started

@@ -44,6 +44,9 @@ GROUPS = [
     [Scenario("user_list", "service", "/users?limit=50", True),
      Scenario("user_list", "baseline", "/users?limit=50&root={root}", False),
      Scenario("user_list_token", "baseline", "/users?limit=50", True)],
+    # The compliance view over province 1's period-2025 reports (of its 1,613 of the nation's 50,000; bench/reports.py).
+    [Scenario("report_compliance", "service", "/report-compliance?period_year=2025&organisation_id={root}&limit=50",
+              True)],
 ]
 
 
