@@ -24,6 +24,7 @@ from app.schemas.reports import (
     ComplianceFilter,
     ComplianceRead,
     ReportAction,
+    ReportCreate,
     ReportFilter,
     ReportGenerate,
     ReportGenerationRead,
@@ -58,6 +59,18 @@ async def generate_report_obligations(body: ReportGenerate, session: SessionDep,
     `unknown_jurisdiction` otherwise. Honours `Idempotency-Key`. Scheduled use: `python -m app.cli
     generate-reports --year 2025`."""
     return guard.respond(await reports.generate(session, principal, body))
+
+
+@router.post("/reports", status_code=201, response_model=ReportRead,
+             responses={201: {"description": "Created in `draft`; `Location` and `ETag` are set."},
+                        **problem_responses(403)})
+async def create_report(body: ReportCreate, session: SessionDep, guard: IdempotencyDep, principal: Writer) -> Response:
+    """Open an ad hoc report (及时, no schedule: 004 §八) under the province's `as_needed` rule: staff of
+    the filing organisation (403 otherwise). 422 for an organisation outside your scope, a rule that
+    is not ad hoc, or a filer the rule does not name. Honours `Idempotency-Key`."""
+    read = await reports.create_ad_hoc(session, principal, body)
+    return guard.respond(read, status_code=201, headers={"Location": f"/reports/{read.id}",
+                                                         "ETag": reports.etag(read)})
 
 
 @router.get("/reports", response_model=ReportPage)

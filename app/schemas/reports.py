@@ -134,6 +134,19 @@ class ReportUpdate(BaseModel):
                                                             "body": "2024年，本部门……"}]}])
 
 
+class ReportCreate(BaseModel):
+    """An ad hoc report (及时, 004 §八), opened by staff of the filer in `draft`."""
+
+    model_config = _input()
+    organisation_id: uuid.UUID = Field(description="The filing organisation (you are its staff).",
+                                       examples=[ID_EXAMPLE])
+    rule_id: str = Field(max_length=64, pattern=r"^reports\.[a-z_.]+$",
+                         description="The profile's ad hoc rule.", examples=["reports.ad_hoc_to_vice_governor"])
+    title: str = Field(min_length=1, max_length=300, description="What it reports.",
+                       examples=["关于黄河流域入河排污口排查整治进展的报告"])
+    content: ReportContent | None = Field(default=None, description="Content to start from.")
+
+
 class ReportAction(BaseModel):
     model_config = _input()
     comment: str | None = Field(default=None, max_length=2000, description="Kept on the history row.",

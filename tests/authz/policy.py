@@ -181,6 +181,11 @@ POLICY: dict[tuple[str, str], Row] = {
     # publishes; the recipient (海南省, out of scope) receives, accepts, returns, so those are 403 in scope.
     # Generating needs an admin at the province root or its coordinating office: nobody at env.
     ("POST", "/report-obligations"): Row(REPORT_WRITERS, 403, body={"jurisdiction_id": "{hainan}", "year": 2024}),
+    # Ad hoc reports (004 §八): Hainan's profile has no as-needed rule, so in scope the rule is refused (422);
+    # out of scope the organisation is a body reference (422). Successes: tests/routers/test_report_ad_hoc.py.
+    ("POST", "/reports"): Row(REPORT_WRITERS, 422, "org", out=422, write="new:report",
+                              body={"organisation_id": "{org}", "rule_id": "reports.ad_hoc_to_vice_governor",
+                                    "title": "及时报告"}),
     ("GET", "/reports"): Row(REPORT_READERS, 200, "report", out=200, lists="report",
                              query={"organisation_id": "{org}", **PAGE}),
     ("GET", "/report-compliance"): Row(REPORT_READERS, 200, "report", out=200,

@@ -52,8 +52,9 @@ from tests.report_factories import COMPLETE_SECTIONS, make_report
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
           "report": Report}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
-                 "membership": "membership"}
-NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership}
+                 "membership": "membership", "report": "report"}
+NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
+            "report": Report}
 REFUSALS = {401: ("unauthenticated", "Authentication required"), 403: ("forbidden", "Not allowed"),
             404: ("not_found", "Not found"), 422: ("validation_failed", "Request is not valid")}
 # A workflow step refused to a caller who may use the route (the engine's 403, naming allowed_actions).

@@ -44,7 +44,7 @@ CHUNK = 100  # rows per INSERT: well inside SQLite's bound-parameter limit
 
 @dataclass(frozen=True)
 class Period:
-    key: str
+    key: str | None  # None: an ad hoc report
     year: int
     start: date | None
     end: date | None
