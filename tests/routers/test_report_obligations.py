@@ -289,3 +289,19 @@ class TestGenerationIsIdempotentAndGuarded:
             assert (r.status_code, problem(r)["errors"]) == (422, [{
                 "pointer": "/jurisdiction_id", "source": "body", "type": "unknown_jurisdiction",
                 "message": "not a province you belong to, or it has no jurisdiction profile"}])
+
+
+class TestRulesThatCountFromAnEvent:
+    async def test_a_working_day_rule_is_skipped_not_a_500(self, client, database, monkeypatch):
+        # A profile an admin extends with "within 10 working days of the letter" has no calendar date.
+        from app.core.calendar import WorkingDaysAfter
+        from app.services.reports import commands
+
+        p, admin = await setup(database, "shandong")
+        profile = commands.get_profile("shandong")
+        rule = profile.reports[0].model_copy(update={"id": "letter_reply", "due": WorkingDaysAfter(10)})
+        extended = profile.model_copy(update={"reports": [*profile.reports, rule]})
+        monkeypatch.setattr(commands, "get_profile", lambda code: extended)
+        body = await generate(client, p, admin, 2024)
+        assert {"rule_id": "reports.letter_reply", "reason": "working_days_after: counts from an event"} \
+            in body["skipped"]

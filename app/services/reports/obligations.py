@@ -150,9 +150,13 @@ async def collect(session: AsyncSession, root: Organisation, profile: Profile, y
     rules: list[GenerationRuleRead] = []
     skipped: list[dict[str, Any]] = []
     for rule in profile.reports:
-        due = profile.due(rule.due, period_year=year)
-        periods = report_periods(rule, year, due)
         rule_id, kind = f"reports.{rule.id}", ReportKind(rule.kind.value)
+        try:
+            due = profile.due(rule.due, period_year=year)
+        except ValueError:  # a working-day window counts from an event, not from the calendar year
+            skipped.append({"rule_id": rule_id, "reason": f"{rule.due.kind.value}: counts from an event"})
+            continue
+        periods = report_periods(rule, year, due)
         if not periods:
             if rule.period == ReportPeriod.as_needed:
                 skipped.append({"rule_id": rule_id, "reason": "ad hoc (及时): filed as it happens, not scheduled"})
@@ -171,9 +175,13 @@ async def collect(session: AsyncSession, root: Organisation, profile: Profile, y
         rules.append(GenerationRuleRead(rule_id=rule_id, clause=rule.clause, kind=kind, periods=[p.key for p in periods],
                                         due=due_read(due), obligations=len(made), created=0))
     for hearing in profile.hearings:
-        due = profile.due(hearing.due, period_year=year)
-        periods = hearing_periods(hearing, year)
         rule_id = f"hearings.{hearing.id}"
+        try:
+            due = profile.due(hearing.due, period_year=year)
+        except ValueError:
+            skipped.append({"rule_id": rule_id, "reason": f"{hearing.due.kind.value}: counts from an event"})
+            continue
+        periods = hearing_periods(hearing, year)
         if not periods:
             skipped.append({"rule_id": rule_id, "reason": f"{due.rule_text}: the text gives no count of meetings"})
             continue
