@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.cli openapi | load-demo [--if-empty]`."""
+"""Operator commands: `python -m app.cli openapi | load-demo [--if-empty] | bootstrap … | generate-reports …`."""
 
 from __future__ import annotations
 
@@ -95,6 +95,40 @@ async def bootstrap(root_name: str, profile_code: str | None, username: str) -> 
         await database.dispose()
 
 
+async def generate_reports(year: int, jurisdiction_id: str | None) -> None:
+    """Scheduled generation of report obligations (DOMAIN.md "Reports"): every province with a profile,
+    or one. Idempotent, so a cron job may run it daily; the audit trail names the system as actor."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.models import Organisation
+    from app.profiles import get_profile
+    from app.services import audit
+    from app.services.reports.obligations import generate_for
+
+    database = Database(get_settings().database_url)
+    try:
+        async with database.transaction() as session:
+            query = select(Organisation).where(Organisation.parent_id.is_(None), Organisation.is_active.is_(True),
+                                               Organisation.profile_code.is_not(None))
+            if jurisdiction_id:
+                query = query.where(Organisation.id == uuid.UUID(jurisdiction_id))
+            roots = list((await session.scalars(query.order_by(Organisation.name))).all())
+            if jurisdiction_id and not roots:
+                raise SystemExit(f"no active province with a profile has the id {jurisdiction_id}")
+            for root in roots:
+                profile = get_profile(root.profile_code or "")
+                if profile is None:
+                    print(f"{root.name}: unknown profile {root.profile_code!r}, skipped")
+                    continue
+                result = await generate_for(session, root, profile, year)
+                print(f"{root.name} ({profile.code}) {year}: {result.created} created, {result.existing} existing")
+            await audit.flush_pending(session)
+    finally:
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     boot.add_argument("--root-name", required=True)
     boot.add_argument("--profile", default=None)
     boot.add_argument("--admin-username", required=True)
+    gen = commands.add_parser("generate-reports", help="create the report obligations of a period year "
+                                                       "(idempotent; for a scheduler)")
+    gen.add_argument("--year", type=int, required=True, help="the period year (2024: reports on 2024)")
+    gen.add_argument("--jurisdiction-id", default=None, help="one province's root id (default: every province)")
     args = parser.parse_args(argv)
     if args.command == "openapi":
         print_openapi()
@@ -113,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(load_demo(args.if_empty))
     elif args.command == "bootstrap":
         asyncio.run(bootstrap(args.root_name, args.profile, args.admin_username))
+    elif args.command == "generate-reports":
+        asyncio.run(generate_reports(args.year, args.jurisdiction_id))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from app.routers import (
     profiles,
     public_duty_lists,
     public_lead_decisions,
+    public_reports,
+    reports,
     responsibility_items,
     users,
 )
@@ -54,8 +56,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions,
-                  public_duty_lists, public_lead_decisions)
+                  profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
+                  public_duty_lists, public_lead_decisions, public_reports)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

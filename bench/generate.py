@@ -29,7 +29,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ from argon2.low_level import hash_secret
 
 from bench.common import BENCH_PASSWORD, OUT_DIR, ROOT, asyncpg_dsn, database_url, server_url, summary_path
 from bench.orgforest import EPOCH, ORG_COLUMNS, ForestBuilder, build_forest, person_name, uuid7_at
+from bench.reports import load_reports
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Scale:
     provinces: int
     users: int  # user_account rows (and about as many memberships): the biggest table until findings exist
     items_per_province: int = 6_452  # responsibility items; x31 = 200,012 at nation scale (issue 4)
+    reports: int = 50_000  # the nation's reports; a dataset holds its provinces' shares (bench/reports.py)
 
 
 SCALES = {
@@ -232,7 +234,8 @@ class Step:
     run: Callable[[asyncpg.Connection, Context], Awaitable[dict[str, int]]]
 
 
-STEPS = [Step("organisations", load_organisations), Step("users", load_users), Step("duty_lists", load_duty_lists)]
+STEPS = [Step("organisations", load_organisations), Step("users", load_users), Step("duty_lists", load_duty_lists),
+         Step("reports", load_reports)]
 
 
 # --------------------------------------------------------------------------- database
@@ -293,7 +296,7 @@ def main() -> None:
         return
     scale = SCALES[args.scale]
     if args.users:
-        scale = Scale(scale.name, scale.provinces, args.users, scale.items_per_province)
+        scale = replace(scale, users=args.users)
     started = time.perf_counter()
     recreate_database(args.db)
     migrated = time.perf_counter() - started

@@ -47,6 +47,9 @@ GROUPS = [
     [Scenario("item_list", "service", "/responsibility-items?limit=50", True),
      Scenario("item_list", "baseline", "/responsibility-items?limit=50&root={root}", False),
      Scenario("item_list_token", "baseline", "/responsibility-items?limit=50", True)],
+    # The compliance view over province 1's period-2025 reports (of its 1,613 of the nation's 50,000; bench/reports.py).
+    [Scenario("report_compliance", "service", "/report-compliance?period_year=2025&organisation_id={root}&limit=50",
+              True)],
 ]
 
 

@@ -27,10 +27,15 @@ class Permission(str, enum.Enum):
     duty_lists_write = "duty_lists:write"
     lead_decisions_read = "lead_decisions:read"
     lead_decisions_write = "lead_decisions:write"
+    reports_read = "reports:read"
+    # Working on reports (drafting, submitting, receiving, accepting, publishing, generating the
+    # obligations); the report workflow then says which role, at which organisation, takes each step.
+    reports_write = "reports:write"
 
 
-_READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read}
-_DUTY_WORK = {Permission.duty_lists_write}
+_READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read,
+                Permission.reports_read}
+_DUTY_WORK = {Permission.duty_lists_write, Permission.reports_write}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
@@ -54,6 +59,7 @@ CLIENT_SCOPES: dict[str, Permission] = {
     "audit:read": Permission.audit_read,
     "duty_lists:read": Permission.duty_lists_read,
     "lead_decisions:read": Permission.lead_decisions_read,
+    "reports:read": Permission.reports_read,
 }
 
 

@@ -31,12 +31,21 @@ from app.models.organisation import (
     OrganisationKind,
     OrganisationLevel,
 )
+from app.models.report import (
+    RecipientKind,
+    Report,
+    ReportKind,
+    ReportParty,
+    ReportPartyRole,
+    ReportStatus,
+)
 
 __all__ = [
     "GENESIS_HASH", "AuditChainHead", "AuditEvent", "Base", "CoordinationMember", "DecisionLevel", "Designation",
     "DesignationKey", "DutyDomain", "DutyList", "DutyListStatus", "IdempotencyRecord", "IntegrationClient",
     "ItemRelation", "LeadDecision", "LeadDecisionItem", "LeadDecisionOpinion", "LeadDecisionParty",
     "LeadDecisionStatus", "Membership", "OpinionStance", "Organisation", "OrganisationClosure", "OrganisationKind",
-    "OrganisationLevel", "PartyRole", "RefreshSession", "RefreshToken", "ResponsibilityItem",
+    "OrganisationLevel", "PartyRole", "RecipientKind", "RefreshSession", "RefreshToken", "Report", "ReportKind", "ReportParty",
+    "ReportPartyRole", "ReportStatus", "ResponsibilityItem",
     "ResponsibilityItemOrganisation", "Role", "TransitionHistory", "User", "new_id", "utcnow",
 ]

@@ -18,10 +18,15 @@ from app.models import (
     OrganisationKind,
     OrganisationLevel,
     PartyRole,
+    RecipientKind,
+    ReportKind,
+    ReportPartyRole,
+    ReportStatus,
     Role,
 )
-from app.profiles.schema import BasisKind, LeadScope
+from app.profiles.schema import BasisKind, CopyMode, LeadScope
 from app.schemas.organisations import ComplaintChannelKind
+from app.schemas.reports import ComplianceBucket, ComplianceStanding, SectionTopic
 
 LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
     OrganisationKind: {
@@ -99,6 +104,44 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "complex": ("情况复杂", "Complex"), "marked_impact": ("对生态环境保护影响明显", "Marked environmental impact"),
         "outside_list": ("清单外事项", "Outside the duty lists"),
     },
+    ReportKind: {
+        "annual_duty_report": ("年度报告", "Annual duty report"),
+        "semiannual_duty_report": ("半年报告", "Semiannual duty report"),
+        "annual_work_plan": ("年度工作计划", "Annual work plan"),
+        "task_decomposition": ("任务分解情况", "Task decomposition"),
+        "hearing_record": ("听取汇报/专题研究记录", "Hearing record"),
+        "rectification_progress": ("整改进展报告", "Rectification progress"),
+        "ad_hoc": ("专项报告（及时报告）", "Ad hoc report"),
+    },
+    ReportStatus: {
+        "pending": ("待报送", "Pending"), "draft": ("起草中", "Draft"), "submitted": ("已报送", "Submitted"),
+        "received": ("已接收", "Received"), "accepted": ("已审定", "Accepted"), "published": ("已公开", "Published"),
+    },
+    RecipientKind: {
+        "organisation": ("单位", "Organisation"), "person": ("领导同志", "Person"), "none": ("无", "None"),
+    },
+    ReportPartyRole: {
+        "filer": ("报送单位", "Filer"), "recipient": ("接收单位", "Recipient"), "copy_up": ("抄报", "Copy up"),
+        "copy_across": ("抄送", "Copy across"),
+    },
+    CopyMode: {"copy_up": ("抄报", "Copy up"), "copy_across": ("抄送", "Copy across")},
+    SectionTopic: {
+        "duty_performance": ("职责履行情况", "Duty performance"),
+        "work_situation": ("工作情况", "Work situation"),
+        "lead_item_implementation": ("牵头事项落实情况", "Lead items"),
+        "inspection_rectification": ("督察整改", "Inspection rectification"),
+        "pollution_battle": ("污染防治攻坚战", "Pollution battle"),
+        "four_reductions_four_increases": ("四减四增", "Four reductions, four increases"),
+        "decomposition": ("任务分解情况", "Task decomposition"), "other": ("其他", "Other"),
+    },
+    ComplianceStanding: {
+        "filed_on_time": ("按时报送", "Filed on time"), "filed_late": ("逾期报送", "Filed late"),
+        "overdue": ("逾期未报", "Overdue"), "not_yet_due": ("未到期", "Not yet due"),
+    },
+    ComplianceBucket: {
+        "filed": ("已报送", "Filed"), "filed_late": ("逾期报送", "Filed late"), "missing": ("未报送", "Missing"),
+        "overdue": ("逾期未报", "Overdue"),
+    },
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
@@ -108,4 +151,7 @@ ENUM_NAMES: dict[type[enum.Enum], str] = {
     LeadDecisionStatus: "lead_decision_status",
     DecisionLevel: "decision_level", PartyRole: "lead_decision_party_role", OpinionStance: "opinion_stance",
     LeadScope: "lead_scope",
+    ReportKind: "report_kind", ReportStatus: "report_status",
+    RecipientKind: "recipient_kind", ReportPartyRole: "report_party_role", CopyMode: "copy_mode",
+    SectionTopic: "section_topic", ComplianceStanding: "compliance_standing", ComplianceBucket: "compliance_bucket",
 }

@@ -24,8 +24,10 @@ Per target kind, "the object at a relation" is: `org` the organisation itself; `
 staff member of it; `membership` that user's viewer membership there; `client` an
 integration client of it; `event` an audit event filed under it; `lead_decision` a lead decision
 it raised (its requester; 督察领导小组办公室 convenes and 省政府 decides, as Hainan's profile says, so
-every party but the requester lies outside env's subtree). Rows with `target=None` do not depend
-on a relation (one cell per caller).
+every party but the requester lies outside env's subtree); `report` a report it files to 海南省
+(the root, outside every caller's scope, so no caller is ever its recipient); `duty_list` / `item` a
+draft duty list of it with one item. Rows with `target=None` do not depend on a relation (one cell
+per caller).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ DUTY_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  
 LD_READERS = USERS                                        # lead_decisions:read (the client holds another scope)
 LD_WRITERS = frozenset({"admin", "office", "leader", "leadership"})  # lead_decisions:write
 PUBLIC = "public"                                         # anyone, token or not
+REPORT_READERS = USERS                                    # reports: any role in scope (no client scope here)
+REPORT_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # reports:write
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,16 @@ class Row:
 
 PAGE = {"include_total": "true", "limit": "200"}
 ACCOUNT_WIDE = {("admin", "straddle"): (403, "the account is also admin at hainan, above the caller")}
+
+
+def at_filer(*roles: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """Report steps: only these roles, held at the filer itself (env), pass; writers elsewhere get 403."""
+    cells = {(r, "same"): (403, "holds no role for this step at the filer") for r in REPORT_WRITERS - set(roles)}
+    return cells | {(r, "child"): (403, "its roles are at env, not at the filing unit") for r in REPORT_WRITERS}
+
+
+DRAFT_CONTENT = {"content": {"sections": [{"topic": "duty_performance", "heading": "一、职责履行情况",
+                                           "body": "已履行"}]}}
 NEW_PASSWORD = "a much longer river phrase"
 
 POLICY: dict[tuple[str, str], Row] = {
@@ -254,6 +268,39 @@ POLICY: dict[tuple[str, str], Row] = {
     # Public disclosure: anyone; the matrix decisions are unpublished, so nobody finds them there.
     ("GET", "/public/lead-decisions"): Row(PUBLIC, 200),
     ("GET", "/public/lead-decisions/{lead_decision_id}"): Row(PUBLIC, 404, "lead_decision"),
+    # Reports (DOMAIN.md "Reports"): reads for every role that sees the report (the filer's subtree
+    # here), writes for reports:write, then the workflow: staff start, the filer's leader submits and
+    # publishes; the recipient (海南省, out of scope) receives, accepts, returns, so those are 403 in scope.
+    # Generating needs an admin at the province root or its coordinating office: nobody at env.
+    ("POST", "/report-obligations"): Row(REPORT_WRITERS, 403, body={"jurisdiction_id": "{hainan}", "year": 2024}),
+    # Ad hoc reports (004 §八): Hainan's profile has no as-needed rule, so in scope the rule is refused (422);
+    # out of scope the organisation is a body reference (422). Successes: tests/routers/test_report_ad_hoc.py.
+    ("POST", "/reports"): Row(REPORT_WRITERS, 422, "org", out=422, write="new:report",
+                              body={"organisation_id": "{org}", "rule_id": "reports.ad_hoc_to_vice_governor",
+                                    "title": "及时报告"}),
+    ("GET", "/reports"): Row(REPORT_READERS, 200, "report", out=200, lists="report",
+                             query={"organisation_id": "{org}", **PAGE}),
+    ("GET", "/report-compliance"): Row(REPORT_READERS, 200, "report", out=200,
+                                        query={"period_year": "2024", "organisation_id": "{org}"}),
+    ("GET", "/reports/{report_id}"): Row(REPORT_READERS, 200, "report"),
+    ("GET", "/reports/{report_id}/history"): Row(REPORT_READERS, 200, "report"),
+    ("PATCH", "/reports/{report_id}"): Row(REPORT_WRITERS, 200, "report", body=DRAFT_CONTENT, if_match=True,
+                                           write="report", prep="report:draft", cells=at_filer("staff", "leader")),
+    ("POST", "/reports/{report_id}/start"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                prep="report:pending", cells=at_filer("staff")),
+    ("POST", "/reports/{report_id}/submit"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                 prep="report:draft", cells=at_filer("leader")),
+    ("POST", "/reports/{report_id}/receive"): Row(REPORT_WRITERS, 403, "report", if_match=True, write="report",
+                                                  prep="report:submitted"),
+    ("POST", "/reports/{report_id}/accept"): Row(REPORT_WRITERS, 403, "report", if_match=True, write="report",
+                                                 prep="report:received"),
+    ("POST", "/reports/{report_id}/return"): Row(REPORT_WRITERS, 403, "report", body={"comment": "请补充"},
+                                                 if_match=True, write="report", prep="report:submitted"),
+    ("POST", "/reports/{report_id}/publish"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
+                                                  prep="report:accepted", cells=at_filer("leader")),
+    # Published reports, for anyone (000 §(十二)); the target is env's report, published for the cell.
+    ("GET", "/public/reports"): Row(PUBLIC, 200),
+    ("GET", "/public/reports/{report_id}"): Row(PUBLIC, 200, prep="report:published"),
 }
 
 

@@ -35,6 +35,8 @@ from app.models import (
     Membership,
     Organisation,
     PartyRole,
+    Report,
+    ReportStatus,
     ResponsibilityItem,
     Role,
     User,
@@ -52,14 +54,16 @@ from tests.authz.policy import (
     expected,
 )
 from tests.factories import TEST_PASSWORD, auth, designate, make_user
+from tests.report_factories import COMPLETE_SECTIONS, make_report
 
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
-          "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision}
+          "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
-                 "lead_decision": "lead_decision"}
+                 "lead_decision": "lead_decision", "report": "report"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
-            "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision}
+            "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
+            "report": Report}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
 # `action_forbidden`, a 403 of its own (app/workflows/engine.py).
 REFUSALS = {401: {("unauthenticated", "Authentication required")},
@@ -98,6 +102,7 @@ class Matrix:
     duty_lists: dict[str, DutyList] = field(default_factory=dict)  # a draft list with one item per relation
     items: dict[str, ResponsibilityItem] = field(default_factory=dict)
     decisions: dict[str, uuid.UUID] = field(default_factory=dict)  # relation → a decision its org raised
+    reports: dict[str, Report] = field(default_factory=dict)  # filed by each relation's organisation
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -142,6 +147,8 @@ async def matrix(world, database) -> Matrix:
             s.add(items[relation])
         await designate(s, world.org("hainan"), "inspection_office", world.org("office"))  # 000 §(八)
         decisions = {relation: await _lead_decision(s, world, RELATION_ORG[relation]) for relation in RELATIONS}
+        reports = {r: await make_report(s, world.org(RELATION_ORG[r]), recipients=(world.org("hainan"),))
+                   for r in RELATIONS}
         await s.flush()
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
@@ -158,6 +165,7 @@ async def matrix(world, database) -> Matrix:
     m.callers = {role: (User, user.id) for role, user in people.items()}
     m.callers["client"] = (IntegrationClient, caller.id)
     m.decisions = decisions
+    m.reports = reports
     return m
 
 
@@ -188,7 +196,8 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
             "event": m.seqs.get(relation), "membership": values.get("membership"),
             "duty_list": duty_list.id if duty_list else None, "item": item.id if item else None,
-            "lead_decision": m.decisions.get(relation)}.get(kind or "")
+            "lead_decision": m.decisions.get(relation),
+            "report": m.reports[relation].id if relation in m.reports else None}.get(kind or "")
 
 
 async def set_active(m: Matrix, row: Row, relation: str, values: dict[str, Any], database,
@@ -222,6 +231,10 @@ async def prepare(m: Matrix, row: Row, relation: str, values: dict[str, Any], da
                                          jurisdiction_id=item.jurisdiction_id, lineage_id=item.lineage_id, position=1,
                                          title="事项", domain="water", basis=[], decomposition=[],
                                          complaint_channels=[]))
+    elif row.prep and row.prep.startswith("report:"):  # the target report, put in the state the step needs
+        async with database.transaction() as s:
+            await s.execute(update(Report).where(Report.id == m.reports[relation].id).values(
+                status=ReportStatus(row.prep.removeprefix("report:")), content=COMPLETE_SECTIONS))
     elif row.prep == "refresh_token":
         r = await client.post("/auth/token", data={"username": values["username"], "password": TEST_PASSWORD})
         values["refresh_token"] = r.json()["refresh_token"]
@@ -307,14 +320,15 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
     rel = relation or "same"
     values: dict[str, Any] = {"org": m.org_id(rel), "env": m.org_id("same"), "caller": caller, "rel": rel,
                               "username": m.users["same"].username, "password": TEST_PASSWORD,
-                              "new_password": NEW_PASSWORD, "token": m.token}
+                              "new_password": NEW_PASSWORD, "token": m.token, "hainan": m.world.org("hainan").id}
     await prepare(m, row, rel, values, database, client)
     target = target_id(m, row.target, rel, values)
     params = {"organisation_id": m.org_id(rel), "user_id": m.users[rel].id, "seq": m.seqs.get(rel),
               "membership_id": values.get("membership"),
               "integration_client_id": target_id(m, "client", rel, values),
               "duty_list_id": target_id(m, "duty_list", rel, values), "item_id": target_id(m, "item", rel, values),
-              "lead_decision_id": m.decisions.get(rel), **row.path}
+              "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
+              **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -389,5 +403,5 @@ async def test_known_bug_cell(method, path, caller, relation, why, matrix, datab
 def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
-             "item": 46, "lead_decision": 46}
+             "item": 46, "lead_decision": 46, "report": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

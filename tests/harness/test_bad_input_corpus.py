@@ -40,6 +40,7 @@ from app.main import create_app
 from app.models import DutyList, Membership
 from tests.factories import TEST_PASSWORD
 from tests.factories_lead import make_world_decision as make_lead_decision
+from tests.report_factories import make_report
 
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://envduty.example/problems/"
@@ -257,14 +258,15 @@ async def targets(client, world, database) -> Targets:
         await s.flush()
     async with database.transaction() as s:
         decision = await make_lead_decision(s, world)
-    async with database.transaction(write=False) as s:
+    async with database.transaction() as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
+        report = await make_report(s, world.org("env"), recipients=(world.org("gov"),))
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
         "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"],
-        "lead_decision_id": str(decision)}, per_path={
+        "lead_decision_id": str(decision), "report_id": str(report.id)}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)},
         "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
         "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
