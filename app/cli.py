@@ -38,7 +38,8 @@ async def load_demo(if_empty: bool) -> None:
             records = await demo_scenario.run(session)
             await audit.flush_pending(session)
         print(f"demo data loaded: {counts['organisations']} organisations, {counts['users']} users, "
-              f"{records['duty_lists']} duty lists, {records['lead_decisions']} lead decisions (accounts: see README)")
+              f"{records['duty_lists']} duty lists, {records['lead_decisions']} lead decisions, "
+              f"{records['reports']} report obligations (accounts: see README)")
     finally:
         await database.dispose()
 

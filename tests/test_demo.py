@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import DutyList, LeadDecision, Organisation
+from app.models.report import Report
 from app.services import audit, demo, demo_scenario
 
 
@@ -29,3 +30,14 @@ async def test_the_demo_loads_with_duty_lists_in_several_states(database):
                                      .order_by(LeadDecision.title))).all()
     assert [(t, st.value) for t, st in decisions] == [("塑料污染全链条治理牵头部门", "proposed"),
                                                       ("海岸带生态保护修复牵头部门", "published")]
+    async with database.transaction(write=False) as s:
+        annual = dict((await s.execute(
+            select(Organisation.short_code, Report.status).join(Organisation, Organisation.id == Report.organisation_id)
+            .where(Report.rule_id == "reports.annual_duty_report", Report.period == "2024",
+                   Organisation.short_code.in_(["hn.gov.env", "hn.gov.water", "hn.gov.ocean"])))).all())
+        late = await s.scalar(select(Report.submitted_late).join(Organisation, Organisation.id == Report.organisation_id)
+                              .where(Organisation.short_code == "hn.gov.env",
+                                     Report.rule_id == "reports.annual_duty_report"))
+    assert {k: v.value for k, v in annual.items()} == {"hn.gov.env": "submitted", "hn.gov.water": "draft",
+                                                       "hn.gov.ocean": "pending"}
+    assert late is True  # filed after 2025-01-31 (000 §(十二))

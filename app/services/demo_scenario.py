@@ -13,6 +13,9 @@ and audit rows:
   raised 塑料污染全链条治理 (its unled item), the 督察办 consulted 省生态环境厅 (agrees) and 省水务厅
   (disagrees), and the proposal waits for 省委、省政府; 海岸带生态保护修复 was opened by the 督察办,
   approved and published.
+- Reports: the 2024 obligations of both provinces are generated (annual reports due 2025-01-31
+  in Hainan, inside the Spring Festival, and at the end of February 2025 in Henan); 海南省生态环境厅
+  filed its annual report late, 海南省水务厅 is drafting, the rest are pending and overdue.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from app.schemas.lead_decisions import (
     LeadDecisionPublish,
     OpinionCreate,
 )
+from app.schemas.reports import ReportAction, ReportContent, ReportGenerate, ReportSection, ReportUpdate
 from app.schemas.responsibility_items import ResponsibilityItemCreate, ResponsibilityItemUpdate
 from app.services.duty_lists import commands, items, queries
 from app.services.lead_decisions import actions as ld_actions
@@ -43,6 +47,7 @@ from app.services.lead_decisions import commands as ld_commands
 from app.services.lead_decisions import opinions
 from app.services.lead_decisions import queries as ld_queries
 from app.services.principals import load_principal
+from app.services.reports import commands as report_commands
 
 PORTAL = "https://{site}.example.gov.cn/zwgk/sthjbhjtsxqd/index.html"
 
@@ -213,10 +218,45 @@ async def _lead_decisions(d: _Demo) -> None:
     await step(coast, "publish", LeadDecisionPublish(portal_url="https://www.hainan.example.gov.cn/qtgg/ld-1.html"))
 
 
+async def _reports(d: _Demo) -> int:
+    from app.models.report import Report
+
+    s = d.session
+    generated = 0
+    for admin, root in (("hn.admin", "hn"), ("ha.admin", "ha")):
+        result = await report_commands.generate(s, await _principal(s, admin),
+                                                ReportGenerate(jurisdiction_id=await d.org(root), year=2024))
+        generated += result.created
+
+    async def annual(org: str) -> Report:
+        return await s.scalar(select(Report).where(Report.organisation_id == await d.org(org),
+                                                   Report.rule_id == "reports.annual_duty_report",
+                                                   Report.period == "2024"))
+
+    async def step(username: str, report: Report, action: str, body: Any = None) -> Any:
+        read = await report_commands.act(s, await _principal(s, username), report.id, action, body or ReportAction(),
+                                         make_etag(report.id, report.version))
+        await s.refresh(report)
+        return read
+
+    env = await annual("hn.gov.env")
+    await step("hn.env.staff", env, "start")
+    await report_commands.update_content(s, await _principal(s, "hn.env.staff"), env.id, ReportUpdate(
+        content=ReportContent(sections=[ReportSection(
+            topic="duty_performance", heading="一、2024年生态环境保护职责履行情况",
+            body="统筹推进入河入海排污口排查整治，完成全省1.2万个排口溯源……（演示文本）")])),
+        make_etag(env.id, env.version))
+    await s.refresh(env)
+    await step("hn.env.leader", env, "submit", ReportAction(comment="报省委、省政府"))
+    await step("hn.water.staff", await annual("hn.gov.water"), "start")
+    return generated
+
+
 async def run(session: AsyncSession) -> dict[str, int]:
     """Make the demo's workflow records; the organisations and accounts must be loaded already."""
     d = _Demo(session)
     await _hainan(d)
     await _henan(d)
     await _lead_decisions(d)
-    return {"duty_lists": 8, "lead_decisions": 2}
+    reports = await _reports(d)
+    return {"duty_lists": 8, "lead_decisions": 2, "reports": reports}
