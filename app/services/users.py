@@ -274,12 +274,15 @@ async def set_active(session: AsyncSession, principal: Principal, user_id: uuid.
 
 async def reset_password(session: AsyncSession, principal: Principal, user_id: uuid.UUID, password: str,
                          if_match: str | None) -> UserRead:
-    """Admin reset: the user must choose a new password at next sign-in; every sign-in ends."""
+    """Admin reset: the user must choose a new password at next sign-in; every sign-in ends.
+    422 for a password the policy refuses comes first, as for any other invalid body."""
+    # Before If-Match: a short password breaks the published schema (minLength), and a stale ETag
+    # must not turn that into 412 (the stateful fuzzer's negative_data_rejection check).
+    if (error := password_error(password, "/password")) is not None:
+        raise error
     user = await load_user(session, principal, user_id, WRITE)
     await _require_whole_account(session, principal, user)
     check_if_match(if_match, user.id, user.version)
-    if (error := password_error(password, "/password")) is not None:
-        raise error
     await _change(session, user, user.version, password_hash=await hash_password_async(password),
                   must_change_password=True, token_version=User.token_version + 1)
     await revoke_user_sessions(session, user.id, "password_reset")
