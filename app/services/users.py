@@ -96,20 +96,10 @@ def _unknown_organisation(pointer: str) -> ValidationFailed:
         "message": "unknown organisation"}])
 
 
-async def holds_at_root(session: AsyncSession, principal: Principal, permission: Permission) -> bool:
-    """The caller holds `permission` at a root organisation (province or national body)."""
-    roots = principal.scope_roots(permission)
-    if not roots:
-        return False
-    found = await session.scalar(select(Organisation.id).where(Organisation.id.in_(roots),
-                                                               Organisation.parent_id.is_(None)).limit(1))
-    return found is not None
-
-
 async def _visible(session: AsyncSession, principal: Principal, permission: Permission) -> ColumnElement[bool]:
     scoped = exists().where(Membership.user_id == User.id,
                             in_scope(Membership.organisation_id, principal, permission))
-    if await holds_at_root(session, principal, permission):
+    if principal.holds_at_root(permission):
         return or_(scoped, ~exists().where(Membership.user_id == User.id))
     return scoped
 
@@ -194,7 +184,7 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
 async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> UserRead:
     """409 when the username is taken; 422 for a weak password or an organisation outside the
     caller's scope, or no membership unless the caller is an admin at a root organisation."""
-    if not data.memberships and not await holds_at_root(session, principal, WRITE):
+    if not data.memberships and not principal.holds_at_root(WRITE):
         raise ValidationFailed("Give the user at least one membership in your scope.", errors=[{
             "pointer": "/memberships", "source": "body", "type": "too_short",
             "message": "at least one membership is required"}])
