@@ -85,8 +85,10 @@ def members_sql(bodies: int) -> str:
 def user_list_sql(roots: int, at_root: bool) -> str:
     scoped = ("(EXISTS (SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id AND "
               f"{_scope('membership.organisation_id', 2, roots)}))")
-    where = f"{scoped} OR NOT (EXISTS (SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id))" \
-        if at_root else scoped
+    # A caller at a root also sees users without memberships: one EXISTS over a LEFT JOIN, as the service.
+    where = ("EXISTS (SELECT * \nFROM user_account AS user_account_1 LEFT OUTER JOIN membership ON "
+             "membership.user_id = user_account_1.id \nWHERE user_account_1.id = user_account.id AND "
+             f"(membership.id IS NULL OR {_scope('membership.organisation_id', 2, roots)}))") if at_root else scoped
     return (f"SELECT {USER_COLUMNS} \nFROM user_account \nWHERE {where} "
             "ORDER BY user_account.created_at, user_account.id \n LIMIT $1::INTEGER")
 
