@@ -105,7 +105,7 @@ def _figures(run: dict[str, Any]) -> list[str]:
         s = svc["org_list_info_log"]
         ratio = f"{s['rps'] / base['org_list']['rps']:.0%}" if _done(base["org_list"]) else "–"
         lat = s["latency_us"]
-        rows.append(f"| GET /organisations?limit=50, shipped INFO access log → file | {s['rps']:,.0f} | "
+        rows.append(f"| GET /organisations?limit=50, default INFO access log → file | {s['rps']:,.0f} | "
                     f"{_ms(lat['p50'])} | {_ms(lat['p95'])} | {_ms(lat['p99'])} | {s['errors_total']} | | | | "
                     f"{ratio} | | | {s['load']['other_cores']:.2f} |")
     return rows
@@ -249,8 +249,9 @@ def write_report(runs: dict[str, Any], meta: dict[str, Any]) -> str:
         f"#   .venv/bin/python -m bench.generate --db {runs['nation']['dataset']['db']} --scale large --seed {seed}",
         f"#   {meta['argv']}",
         f"# each run: {meta['wrk_command']}",
-        "# service: uvicorn bench.serve:app_factory --factory --log-level warning --no-access-log --proxy-headers",
-        "#          (1 worker, uvloop + httptools), ENVIRONMENT=production, DATABASE_URL=<bench db>, JWT_KEYS=<bench key>",
+        "# service: uvicorn app.main:app_factory --factory --log-level warning --no-access-log --proxy-headers",
+        "#          (1 worker, uvloop + httptools), ENVIRONMENT=production, LOG_LEVEL=WARNING, DATABASE_URL=<bench db>,",
+        "#          JWT_KEYS=<bench key>",
         "# baseline: uvicorn bench.baseline:app (same flags)",
     ]
     lines = [
