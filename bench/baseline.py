@@ -95,11 +95,16 @@ def user_list_sql(roots: int, at_root: bool) -> str:
 
 @cache
 def user_memberships_sql(roots: int, users: int) -> str:
-    return ("SELECT membership.id, membership.user_id, membership.organisation_id, membership.role, "
-            "membership.created_at, membership.updated_at, organisation.name, organisation.kind \n"
-            "FROM membership JOIN organisation ON organisation.id = membership.organisation_id \n"
-            f"WHERE {_scope('membership.organisation_id', 1, roots)} AND membership.user_id IN "
-            f"({_in(1 + roots, users)}) ORDER BY membership.created_at, membership.id")
+    # The page's memberships in a materialized CTE first, as the service (a fence against generic plans).
+    return ("WITH page_membership AS MATERIALIZED \n(SELECT membership.id AS id, membership.user_id AS user_id, "
+            "membership.organisation_id AS organisation_id, membership.role AS role, membership.created_at AS "
+            "created_at, membership.updated_at AS updated_at \nFROM membership \nWHERE membership.user_id IN "
+            f"({_in(1 + roots, users)}))\n SELECT page_membership.id, page_membership.user_id, "
+            "page_membership.organisation_id, page_membership.role, page_membership.created_at, "
+            "page_membership.updated_at, organisation.name, organisation.kind \nFROM page_membership JOIN "
+            "organisation ON organisation.id = page_membership.organisation_id \nWHERE "
+            f"{_scope('page_membership.organisation_id', 1, roots)} ORDER BY page_membership.created_at, "
+            "page_membership.id")
 
 
 # The caller in one statement: the user, its sign-in and its memberships in active organisations.

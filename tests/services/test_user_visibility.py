@@ -88,6 +88,17 @@ async def test_the_list_holds_exactly_the_callers_users(database, world: World, 
     assert page.total == len(page.items) and page.next_cursor is None
 
 
+@pytest.mark.parametrize("caller", ["admin", "henan_admin", "gov_leadership", "office"])
+async def test_each_listed_user_shows_only_its_memberships_in_scope(database, world: World, placed, caller):
+    key_of = {org.id: key for key, org in world.orgs.items()}
+    async with database.transaction(write=False) as session:
+        principal = await principal_of(session, world.users[caller])
+        page = await users.list_users(session, principal, Page())
+    shown = {u.username: {key_of[m.organisation_id] for m in u.memberships} for u in page.items}
+    assert shown == {name: placed[name] & SCOPES[caller] for name in expected(caller, placed)}
+    assert shown["t.straddler"] == ({"env"} if caller != "henan_admin" else {"henan_env"})
+
+
 @pytest.mark.parametrize("caller", sorted(SCOPES))
 async def test_a_single_user_is_found_exactly_when_listed(database, world: World, placed, caller):
     visible = expected(caller, placed)
