@@ -247,9 +247,9 @@ async def refused(_: Request, __: Exception) -> Response:
 
 @asynccontextmanager
 async def lifespan(app: Starlette):
-    # The service's pool: pool_size 10 + max_overflow 10 (app/core/db.py).
+    # The service's pool: pool_size 10 + max_overflow 10, JIT off (app/core/db.py).
     app.state.pool = await asyncpg.create_pool(asyncpg_dsn(os.environ.get("BENCH_BASELINE_DB", "envduty_bench")),
-                                               min_size=10, max_size=20)
+                                               min_size=10, max_size=20, server_settings={"jit": "off"})
     yield
     await app.state.pool.close()
 
