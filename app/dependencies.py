@@ -220,6 +220,8 @@ async def idempotency_guard(
     session: SessionDep,
     principal: CurrentPrincipal,
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                      # states what _check_key enforces: printable ASCII, outer spaces trimmed
+                                      json_schema_extra={"pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
                                       description="Repeat-safe POST: the same key and body replay the first "
                                                   "response for 48 h; a different body is 422.")] = None,
 ) -> IdempotencyGuard:

@@ -130,6 +130,6 @@ def _install_docs(app: FastAPI) -> None:
 
 
 def app_factory() -> FastAPI:
-    """Entry point for uvicorn (`--factory`): configures logging, then builds the app."""
-    configure_logging()
+    """Entry point for uvicorn (`--factory`): configures logging at LOG_LEVEL, then builds the app."""
+    configure_logging(get_settings().log_level)
     return create_app()

@@ -116,19 +116,26 @@ def list_status_sql(lists: int) -> str:
 def user_list_sql(roots: int, at_root: bool) -> str:
     scoped = ("(EXISTS (SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id AND "
               f"{_scope('membership.organisation_id', 2, roots)}))")
-    where = f"{scoped} OR NOT (EXISTS (SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id))" \
-        if at_root else scoped
+    # A caller at a root also sees users without memberships: one EXISTS over a LEFT JOIN, as the service.
+    where = ("EXISTS (SELECT * \nFROM user_account AS user_account_1 LEFT OUTER JOIN membership ON "
+             "membership.user_id = user_account_1.id \nWHERE user_account_1.id = user_account.id AND "
+             f"(membership.id IS NULL OR {_scope('membership.organisation_id', 2, roots)}))") if at_root else scoped
     return (f"SELECT {USER_COLUMNS} \nFROM user_account \nWHERE {where} "
             "ORDER BY user_account.created_at, user_account.id \n LIMIT $1::INTEGER")
 
 
 @cache
 def user_memberships_sql(roots: int, users: int) -> str:
-    return ("SELECT membership.id, membership.user_id, membership.organisation_id, membership.role, "
-            "membership.created_at, membership.updated_at, organisation.name, organisation.kind \n"
-            "FROM membership JOIN organisation ON organisation.id = membership.organisation_id \n"
-            f"WHERE {_scope('membership.organisation_id', 1, roots)} AND membership.user_id IN "
-            f"({_in(1 + roots, users)}) ORDER BY membership.created_at, membership.id")
+    # The page's memberships in a materialized CTE first, as the service (a fence against generic plans).
+    return ("WITH page_membership AS MATERIALIZED \n(SELECT membership.id AS id, membership.user_id AS user_id, "
+            "membership.organisation_id AS organisation_id, membership.role AS role, membership.created_at AS "
+            "created_at, membership.updated_at AS updated_at \nFROM membership \nWHERE membership.user_id IN "
+            f"({_in(1 + roots, users)}))\n SELECT page_membership.id, page_membership.user_id, "
+            "page_membership.organisation_id, page_membership.role, page_membership.created_at, "
+            "page_membership.updated_at, organisation.name, organisation.kind \nFROM page_membership JOIN "
+            "organisation ON organisation.id = page_membership.organisation_id \nWHERE "
+            f"{_scope('page_membership.organisation_id', 1, roots)} ORDER BY page_membership.created_at, "
+            "page_membership.id")
 
 
 # The caller in one statement: the user, its sign-in and its memberships in active organisations.
@@ -308,9 +315,9 @@ async def refused(_: Request, __: Exception) -> Response:
 
 @asynccontextmanager
 async def lifespan(app: Starlette):
-    # The service's pool: pool_size 10 + max_overflow 10 (app/core/db.py).
+    # The service's pool: pool_size 10 + max_overflow 10, JIT off (app/core/db.py).
     app.state.pool = await asyncpg.create_pool(asyncpg_dsn(os.environ.get("BENCH_BASELINE_DB", "envduty_bench")),
-                                               min_size=10, max_size=20)
+                                               min_size=10, max_size=20, server_settings={"jit": "off"})
     yield
     await app.state.pool.close()
 

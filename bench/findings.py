@@ -1,5 +1,6 @@
 """The Findings section: why a target was missed and what would fix it, read from this run's
-figures, plans and what-ifs (bench/whatif.py). Each finding appears only when the run shows it."""
+figures and plans, with the statements as they were before the last fixes (bench/whatif.py)
+measured next to the shipped ones."""
 
 from __future__ import annotations
 
@@ -21,25 +22,24 @@ def round_trips(runs: dict[str, Any]) -> list[str]:
            + (", plus the pool's pre-ping on checkout, which SQLAlchemy's asyncpg adapter sends as "
               "`BEGIN; SELECT ';'; ROLLBACK`" if ping else "")
            + f" — {req['org_list']['round_trips']} round trips for the organisation list where the raw "
-           "baseline makes 2 (3 with its token check). Three statements of each are the principal load "
-           "(`load_principal`: user, sign-in, memberships); `/users` adds `holds_at_root`; `/me` reads the "
-           "user a second time (`describe_caller`'s `session.get(User)` misses the identity map: the first "
-           "instance was not kept, and the map holds weak references)."]
+           "baseline makes 2 (3 with its token check). One statement of each is the principal load (two for "
+           "a caller with an office grant); `/me` reads the user once more (`describe_caller`'s "
+           "`session.get(User)`: the principal load selects columns, not the entity)."]
     return out
 
 
 def token(runs: dict[str, Any], met: dict[str, bool], o: dict[str, float]) -> list[str]:
-    if met["token"]:
-        return []
     probe = runs["nation"]["probe"]["token"]
-    one = probe["decode_and_one_statement_principal"]["p50_us"]
-    return [(f"- **Token check + scoping: {_ms(o['total'])}.** `decode_access_token` is {o['decode']:.0f} µs; "
-            f"the rest is `load_principal`'s three statements ({_ms(o['principal'] - o['decode'])}). The same "
-            f"check with the caller loaded in one statement (bench/whatif.py, timed the same way) takes "
-            f"{_ms(one)}. Fix: one statement in `app/services/principals.py` (user LEFT JOIN refresh_session "
-            "LEFT JOIN (membership JOIN active organisation), code in the lead's report / bench/whatif.py), "
-            "the root flag of each grant read in the same statement so `/users` needs no `holds_at_root` query, "
-            "and the office's member units fetched only when an office grant exists (as today).")]
+    before = probe["decode_and_principal_before"]["p50_us"]
+    text = (f"- **Token check + scoping: {_ms(o['total'])}** (target 1 ms). `decode_access_token` is "
+            f"{o['decode']:.0f} µs, the one-statement `load_principal` {_ms(o['principal'] - o['decode'])}, the "
+            f"scope clause {o['scoping_sql']:.0f} µs. In the same run the loader as it was (three statements, "
+            f"bench/whatif.py) takes {_ms(before)} with the decode.")
+    if not met["token"]:
+        text += (" What remains is one round trip on loopback plus SQLAlchemy's statement and row handling; "
+                 "a cheaper check would cache the caller per token for a few seconds, which gives up "
+                 "RELIABILITY.md API2-d's \"at once\" for deactivation and logout: the lead's call.")
+    return [text]
 
 
 def users(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
@@ -47,31 +47,29 @@ def users(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
     plan = nation["explain"]["users"]["plan"]
     out = []
     if "Seq Scan on user_account" in plan:
-        province_ms = runs["province"]["probe"]["scoping"]["explain"]["users"]["execution_ms"]
-        w = nation["whatif_users"]
         out.append(
             f"- **`GET /users` reads the whole table per page.** At nation scale its statement takes "
-            f"{nation['explain']['users']['execution_ms']:,.0f} ms (province scale: {province_ms:,.1f} ms): a "
-            "sequential scan of `user_account` and a top-N sort, because no index serves `ORDER BY created_at, "
-            "id` — keyset pagination without its index. With the index (created in a rolled-back transaction "
-            f"during this run) the same statement takes {w['index_only_ms']:,.1f} ms; the root caller's filter "
-            "`EXISTS(membership in scope) OR NOT EXISTS(any membership)` still makes PostgreSQL hash every "
-            "in-scope membership first. Rewritten as one `EXISTS` over `user_account self LEFT JOIN membership` "
-            "(`membership.id IS NULL OR <in scope>`), it takes "
-            f"{w['index_and_rewrite_ms']:,.2f} ms (same rows: {'yes' if w['same_rows'] else 'NO'}). Fix: a "
-            "migration with `op.create_index('ix_user_account_created_at_id', 'user_account', ['created_at', "
-            "'id'])` and that rewrite of `_visible` in `app/services/users.py`.")
-    if "JIT:" in plan:
-        province = runs["province"]["probe"]["scoping"]
-        out.append(
-            "- **JIT compilation on a request path.** The `/users` plans are costly enough to be JIT-compiled on "
-            "every execution (see `JIT:` in the plans). With `SET LOCAL jit = off` the same statement takes "
-            f"{province['whatif_users']['jit_off_ms']:,.1f} ms instead of "
-            f"{province['explain']['users']['execution_ms']:,.1f} ms at province scale, "
-            f"{nation['whatif_users']['jit_off_ms']:,.0f} ms instead of "
-            f"{nation['explain']['users']['execution_ms']:,.0f} ms at nation scale. An OLTP service gains "
-            "nothing from JIT: add `\"jit\": \"off\"` to `server_settings` in `app/core/db.py`.")
-    if not met["user_list_scale"] and "Seq Scan on user_account" not in plan:
+            f"{nation['explain']['users']['execution_ms']:,.0f} ms: a sequential scan of `user_account`; the "
+            "(created_at, id) index of migration 0002 is not used.")
+    before, shipped = nation["explain"]["users_before"]["execution_ms"], nation["explain"]["users"]["execution_ms"]
+    out.append(
+        f"- **`GET /users`, the root caller's filter.** As it was, `EXISTS(membership in scope) OR NOT "
+        f"EXISTS(any membership)` takes {before:,.1f} ms at nation scale: PostgreSQL hashes every in-scope "
+        f"membership before it reads the first page. The shipped single `EXISTS` over `user_account self LEFT "
+        f"JOIN membership` (`membership.id IS NULL OR <in scope>`) takes {shipped:,.2f} ms (same rows: "
+        f"{'yes' if nation['same_users_before'] else 'NO'}).")
+    page = {scale: runs[scale]["probe"]["scoping"]["memberships_page"] for scale in ("province", "nation")}
+    out.append(
+        "- **`GET /users`, the page's memberships and generic plans.** Unfenced, the follow-up query "
+        f"(`membership.user_id IN (<50 ids>) AND <in scope>`) took {page['province']['before']['later_ms']:.1f} ms "
+        f"at province scale and {page['nation']['before']['later_ms']:.1f} ms at nation scale once PostgreSQL "
+        f"kept a generic plan (runs 6–12; {page['nation']['before']['first_five_ms']:.2f} ms before that): the "
+        "generic plan assumes an average, three-organisation scope and walks every in-scope organisation's "
+        "memberships. With the page's memberships in a MATERIALIZED CTE it takes "
+        f"{page['province']['shipped']['later_ms']:.2f} and {page['nation']['shipped']['later_ms']:.2f} ms. Other "
+        "statements that filter by a large subtree with many parameters may meet the same generic plan; "
+        "`plan_cache_mode = force_custom_plan` would rule it out at the price of planning every statement.")
+    if not met["user_list_scale"]:
         out.append("- **`GET /users` still grows with the table.** The admin of one province sees 1/31 of the "
                    "users, so an index walk in global (created_at, id) order visits ~31 rows per row served. "
                    "Findings and items will need indexes that lead with the scope key.")
@@ -91,20 +89,20 @@ def overhead(runs: dict[str, Any], met: dict[str, bool]) -> list[str]:
             f"JSON body) runs at {floor:.0%} of a bare Starlette route. Against a raw implementation that also "
             f"checks the token (raw + token column), the organisation list reaches {token_ratio:.0%}. In-process, "
             f"one list request takes {v['shipped']:.2f} ms as shipped, {v['no_pre_ping']:.2f} ms without the "
-            f"pre-ping, {v['one_statement_principal']:.2f} ms with the one-statement principal and "
-            f"{v['both']:.2f} ms with both (table above): the round trips are a part, not the whole. The rest "
-            "is Python work per request: ORM entity loading and Pydantic validation of 50 rows, FastAPI's "
-            "dependency solving, the middleware, the per-request transaction. Candidates, unmeasured here: "
-            "column selects or `model_construct` for list items, autocommit reads for GETs. Dropping the "
-            "pre-ping (`pool_pre_ping=False`, relying on SQLAlchemy's invalidation after a disconnect error "
-            "and the 503 mapping) trades against RELIABILITY finding 8: the lead's call.")
+            f"pool's pre-ping and {v['principal_before']:.2f} ms with the caller loaded as before (table above): "
+            "the round trips are a part, not the whole. The rest is Python work per request: ORM entity loading "
+            "and Pydantic validation of 50 rows, FastAPI's dependency solving, the middleware, the per-request "
+            "transaction. For `GET /users`, building the 50 items with `model_construct` instead of validation "
+            "saved nothing measurable in-process; the organisation list's items, autocommit reads for GETs "
+            "and column selects remain unmeasured candidates. Dropping the pre-ping (`pool_pre_ping=False`, "
+            "relying on SQLAlchemy's invalidation after a disconnect error and the 503 mapping) trades against "
+            "RELIABILITY finding 8: the lead's call.")
     if "org_list_info_log" in svc:
         cost = 1 - svc["org_list_info_log"]["rps"] / svc["org_list"]["rps"]
         effect = f"{cost:.0%} fewer requests" if cost >= 0 else f"{-cost:.0%} more requests (within noise)"
-        out.append(f"- **Access log.** With the shipped INFO access log (to a file) the organisation list served "
-                   f"{effect} than at WARNING (measured after the other rows, not side by side). There is no "
-                   "setting for the level: suggested `log_level: str = \"INFO\"` in `Settings` and "
-                   "`configure_logging(settings.log_level)` in `app_factory`.")
+        out.append(f"- **Access log.** With the default INFO access log (to a file) the organisation list served "
+                   f"{effect} than with `LOG_LEVEL=WARNING` (measured after the other rows, not side by side). "
+                   "A busy deployment that ships its access lines elsewhere (a proxy's log) can set WARNING.")
     return out
 
 

@@ -1,12 +1,12 @@
 """In-process measurements the HTTP runs cannot isolate, one dataset per call:
 
-- the token check (`decode_access_token`) and the principal load (`load_principal`),
-  timed over N sequential iterations inside an open transaction, the way `get_principal`
-  runs them per request;
+- the token check (`decode_access_token`) and the principal load (`load_principal`, and the
+  loader as it was before, bench/whatif.py), timed over N sequential iterations inside an open
+  transaction, the way `get_principal` runs them per request;
 - the SQL cost of scoping: the list statements with and without their scope clause
   (raw asyncpg, same parameters), so the EXISTS semi-join's price is visible;
 - EXPLAIN (ANALYZE, BUFFERS) of the list statements, for BENCHMARKS.md;
-- the what-ifs of bench/whatif.py (suggested fixes, measured and rolled back).
+- the statements as they were before the last fixes (bench/whatif.py), next to the shipped ones.
 
 Run by `bench.run` in a child process with the service's environment, while nothing else
 runs: python -m bench.probe --db envduty_bench --token <access token>  (prints one JSON line)
@@ -32,7 +32,7 @@ from app.core.security import decode_access_token
 from app.services.principals import load_principal
 from bench.baseline import members_sql, org_list_sql, user_list_sql
 from bench.common import asyncpg_dsn
-from bench.whatif import load_principal_one_statement, request_variants, users_index
+from bench.whatif import USERS_BEFORE, load_principal_before, memberships_page, request_variants
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -79,11 +79,11 @@ async def token_check(token: str, n: int) -> dict[str, Any]:
 
             out["decode_and_load_principal"] = await _time(check, n, n // 10)
 
-            async def proposed() -> None:
-                await load_principal_one_statement(session, decode_access_token(token))
+            async def before() -> None:
+                await load_principal_before(session, decode_access_token(token))
                 session.expunge_all()
 
-            out["decode_and_one_statement_principal"] = await _time(proposed, n, n // 10)
+            out["decode_and_principal_before"] = await _time(before, n, n // 10)
     finally:
         await db.dispose()
     return out
@@ -99,7 +99,7 @@ UNSCOPED = {
 
 
 async def scoping_sql(db_name: str, root: uuid.UUID, n: int) -> dict[str, Any]:
-    conn = await asyncpg.connect(asyncpg_dsn(db_name))
+    conn = await asyncpg.connect(asyncpg_dsn(db_name), server_settings={"jit": "off"})  # as the service
     out: dict[str, Any] = {}
     try:
         cases = {"organisations": org_list_sql(1), "users": user_list_sql(1, True)}
@@ -110,12 +110,15 @@ async def scoping_sql(db_name: str, root: uuid.UUID, n: int) -> dict[str, Any]:
             out[name] = {"scoped": scoped, "unscoped": unscoped,
                          "delta_p50_us": round(scoped["p50_us"] - unscoped["p50_us"], 1)}
         ids = [r["id"] for r in await conn.fetch(org_list_sql(1), 51, root)][:50]
+        user_ids = [r["id"] for r in await conn.fetch(user_list_sql(1, True), 51, root)][:50]
         out["explain"] = {
             "organisations": await _explain(conn, org_list_sql(1), 51, root),
             "organisation_members": await _explain(conn, members_sql(len(ids)), *ids),
             "users": await _explain(conn, user_list_sql(1, True), 51, root),
+            "users_before": await _explain(conn, USERS_BEFORE, 51, root),
         }
-        out["whatif_users"] = await users_index(conn, root)
+        out["same_users_before"] = user_ids == [r["id"] for r in await conn.fetch(USERS_BEFORE, 51, root)][:50]
+        out["memberships_page"] = await memberships_page(conn, root, user_ids)
     finally:
         await conn.close()
     return out

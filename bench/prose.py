@@ -42,9 +42,9 @@ METHOD = [
     ("- **Same data, same statements.** Before measuring, the driver checks that the baseline returns the same "
     "ids and fields as the service. The baseline leaves out the ORM, Pydantic, FastAPI's dependencies, the "
     "middleware, the per-request transaction (BEGIN/COMMIT) and pool pre-ping."),
-    ("- **Logging.** `app_factory` configures logging at INFO and the middleware writes one JSON access line per "
-    "request; no setting lowers it today. The rows run at WARNING through `bench/serve.py`; one nation row "
-    "repeats the organisation list with the shipped INFO log written to a file, to show its price."),
+    ("- **Logging.** `app_factory` configures logging at `LOG_LEVEL` (default INFO, where the middleware writes "
+    "one JSON access line per request). The rows run with `LOG_LEVEL=WARNING`; one nation row repeats the "
+    "organisation list at the default INFO with the log written to a file, to show its price."),
     ("- **Steady state.** Datasets are vacuumed and analysed after loading; PostgreSQL runs with the machine's "
     "default settings. Each sign-in by the driver adds one audit event."),
     "- Raw wrk outputs, logs and `results.json` are in `bench/out/` (git-ignored).",

@@ -109,7 +109,7 @@ def _figures(run: dict[str, Any]) -> list[str]:
         s = svc["org_list_info_log"]
         ratio = f"{s['rps'] / base['org_list']['rps']:.0%}" if _done(base["org_list"]) else "–"
         lat = s["latency_us"]
-        rows.append(f"| GET /organisations?limit=50, shipped INFO access log → file | {s['rps']:,.0f} | "
+        rows.append(f"| GET /organisations?limit=50, default INFO access log → file | {s['rps']:,.0f} | "
                     f"{_ms(lat['p50'])} | {_ms(lat['p95'])} | {_ms(lat['p99'])} | {s['errors_total']} | | | | "
                     f"{ratio} | | | {s['load']['other_cores']:.2f} |")
     return rows
@@ -187,10 +187,10 @@ def _probe_rows(runs: dict[str, Any]) -> list[str]:
              "| nation p99 µs |"), "| --- | ---: | ---: | ---: | ---: |"]
     p, n = runs["province"]["probe"], runs["nation"]["probe"]
     items = [("`decode_access_token`", lambda x: x["token"]["decode_access_token"]),
-             ("`decode_access_token` + `load_principal` (3 statements)",
+             ("`decode_access_token` + `load_principal` (one statement)",
               lambda x: x["token"]["decode_and_load_principal"]),
-             ("what-if: `decode_access_token` + caller in one statement",
-              lambda x: x["token"]["decode_and_one_statement_principal"]),
+             ("before: `decode_access_token` + the three-statement loader (bench/whatif.py)",
+              lambda x: x["token"]["decode_and_principal_before"]),
              ("organisation page, scoped (raw asyncpg)", lambda x: x["scoping"]["organisations"]["scoped"]),
              ("organisation page, no scope clause", lambda x: x["scoping"]["organisations"]["unscoped"]),
              ("user page, scoped (raw asyncpg)", lambda x: x["scoping"]["users"]["scoped"]),
@@ -202,24 +202,41 @@ def _probe_rows(runs: dict[str, Any]) -> list[str]:
 
 
 def _variants(runs: dict[str, Any]) -> list[str]:
-    """Whole requests with the suggested fixes switched on in-process (bench/whatif.py)."""
-    names = [("shipped", "as shipped"), ("no_pre_ping", "without pool pre-ping"),
-             ("one_statement_principal", "caller loaded in one statement"), ("both", "both")]
+    """Whole requests as shipped, without the pool's pre-ping, and with the caller loaded as before."""
+    names = [("shipped", "as shipped (caller in one statement)"), ("no_pre_ping", "without pool pre-ping"),
+             ("principal_before", "caller loaded as before (three statements)")]
     p, n = (runs[s]["probe"]["statements"]["org_list_variants_ms"] for s in ("province", "nation"))
-    rows = [("What the two round-trip fixes buy, one whole `GET /organisations?limit=50` at a time through the "
-            "app in-process (httpx ASGI transport, best of 3 blocks of 100; the switches are monkeypatched):"), "",
+    rows = [("One whole `GET /organisations?limit=50` at a time through the app in-process (httpx ASGI "
+            "transport, best of 3 blocks of 100; the variants are monkeypatched, bench/whatif.py):"), "",
             "| variant | province ms | nation ms |", "| --- | ---: | ---: |"]
     rows += [f"| {label} | {p[key]:.2f} | {n[key]:.2f} |" for key, label in names]
     return rows
 
 
+def _memberships(runs: dict[str, Any]) -> list[str]:
+    """The page's membership query (GET /users), prepared and run 12 times on one connection."""
+    rows = [("The follow-up query of a `GET /users` page (the 50 users' memberships in scope), prepared once "
+             "and executed 12 times on one connection as a pooled connection does; PostgreSQL may keep a "
+             "generic plan from the sixth execution. Client-side ms, median:"), "",
+            "| membership query | province, runs 1–5 | province, runs 6–12 | nation, runs 1–5 | nation, runs 6–12 |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    p, n = (runs[s]["probe"]["scoping"]["memberships_page"] for s in ("province", "nation"))
+    for key, label in (("shipped", "as shipped (page's memberships in a MATERIALIZED CTE)"),
+                       ("before", "before (unfenced)")):
+        rows.append(f"| {label} | {p[key]['first_five_ms']:.2f} | {p[key]['later_ms']:.2f} | "
+                    f"{n[key]['first_five_ms']:.2f} | {n[key]['later_ms']:.2f} |")
+    return rows
+
+
 def _plans(runs: dict[str, Any]) -> list[str]:
     out = ["| statement | province execution ms | nation execution ms |", "| --- | ---: | ---: |"]
-    for key in ("organisations", "organisation_members", "users"):
+    labels = {"organisations": "organisations page", "organisation_members": "organisation_members page",
+              "users": "users page", "users_before": "users page, root filter as before (`OR NOT EXISTS`)"}
+    for key, label in labels.items():
         a, b = (runs[s]["probe"]["scoping"]["explain"][key]["execution_ms"] for s in ("province", "nation"))
-        out.append(f"| {key} page | {a} | {b} |")
+        out.append(f"| {label} | {a} | {b} |")
     for scale in ("province", "nation"):
-        for key in ("organisations", "users"):
+        for key in ("organisations", "users", "users_before"):
             plan = runs[scale]["probe"]["scoping"]["explain"][key]["plan"]
             out += ["", f"<details><summary>{scale} scale, {key} page: EXPLAIN (ANALYZE, BUFFERS)</summary>", "",
                     "```", plan, "```", "", "</details>"]
@@ -255,8 +272,9 @@ def write_report(runs: dict[str, Any], meta: dict[str, Any]) -> str:
         f"#   .venv/bin/python -m bench.generate --db {runs['nation']['dataset']['db']} --scale large --seed {seed}",
         f"#   {meta['argv']}",
         f"# each run: {meta['wrk_command']}",
-        "# service: uvicorn bench.serve:app_factory --factory --log-level warning --no-access-log --proxy-headers",
-        "#          (1 worker, uvloop + httptools), ENVIRONMENT=production, DATABASE_URL=<bench db>, JWT_KEYS=<bench key>",
+        "# service: uvicorn app.main:app_factory --factory --log-level warning --no-access-log --proxy-headers",
+        "#          (1 worker, uvloop + httptools), ENVIRONMENT=production, LOG_LEVEL=WARNING, DATABASE_URL=<bench db>,",
+        "#          JWT_KEYS=<bench key>",
         "# baseline: uvicorn bench.baseline:app (same flags)",
     ]
     lines = [
@@ -274,7 +292,7 @@ def write_report(runs: dict[str, Any], meta: dict[str, Any]) -> str:
         "### Province scale", "", *_figures(runs["province"]), "",
         "### Nation vs province latency (service)", "", *scale_rows, "",
         "## Token check and scoping", "", *_probe_rows(runs), "", PROSE["probe"].format(n=args["probe_iterations"]), "",
-        *_variants(runs), "",
+        *_variants(runs), "", *_memberships(runs), "",
         "## SQL plans", "", *_plans(runs), "",
         "## Findings", "", *findings(runs, met, token_overhead(runs)), "",
         "## Method", "", *(line.format(quiet=args["quiet_cores"]) for line in METHOD), "",

@@ -3,11 +3,11 @@
     python -m bench.run --small-db envduty_bench_small --large-db envduty_bench --out BENCHMARKS.md
 
 For both datasets (made by `bench.generate`) at once: start the service (uvicorn, 1 worker,
-ENVIRONMENT=production, log level WARNING) and the baseline (bench/baseline.py) on loopback
+ENVIRONMENT=production, LOG_LEVEL=WARNING) and the baseline (bench/baseline.py) on loopback
 ports, sign in through POST /auth/token as the province-1 admin, check that both serve the
 same rows, then run wrk at fixed concurrency, one run at a time, each request's rows for
 both datasets and both servers side by side, best of --repeat (bench/wrk.py). Then one
-row with the shipped INFO access log, then the in-process probes (bench/probe.py). Every child is stopped in `finally`; wrk runs are bounded by -d.
+row with the default INFO access log, then the in-process probes (bench/probe.py). Every child is stopped in `finally`; wrk runs are bounded by -d.
 Raw outputs land in bench/out/; the summary in --out.
 """
 
@@ -143,7 +143,7 @@ def measure(datasets: list[Dataset], args: argparse.Namespace, budget: QuietBudg
         pids: set[int] = set()
         for d in datasets:
             env = service_env(d.db)
-            pids.add(stack.enter_context(server(f"service ({d.label})", ["bench.serve:app_factory", "--factory"],
+            pids.add(stack.enter_context(server(f"service ({d.label})", ["app.main:app_factory", "--factory"],
                                                 d.ports["service"], env, OUT_DIR / f"service-{d.db}.log")).pid)
             pids.add(stack.enter_context(server(f"baseline ({d.label})", ["bench.baseline:app"], d.ports["baseline"],
                                                 {**env, "BENCH_BASELINE_DB": d.db},
@@ -159,9 +159,9 @@ def measure(datasets: list[Dataset], args: argparse.Namespace, budget: QuietBudg
             d.token = mint_token(d.ports["service"])  # fresh for the probes, well inside its 15 minutes
     for d in datasets:
         d.results["service_log"] = _service_log_counts(OUT_DIR / f"service-{d.db}.log")
-    nation = datasets[-1]  # the shipped INFO access log, written to a file as a container's stdout would be
-    with server("service (INFO log)", ["bench.serve:app_factory", "--factory"], nation.ports["service"],
-                {**service_env(nation.db), "BENCH_LOG_LEVEL": "INFO"}, OUT_DIR / f"service-{nation.db}-info.log") as svc:
+    nation = datasets[-1]  # the default INFO access log, written to a file as a container's stdout would be
+    with server("service (INFO log)", ["app.main:app_factory", "--factory"], nation.ports["service"],
+                {**service_env(nation.db), "LOG_LEVEL": "INFO"}, OUT_DIR / f"service-{nation.db}-info.log") as svc:
         logged = Dataset(nation.label, nation.db, nation.summary, nation.ids, nation.ports,
                          mint_token(nation.ports["service"]))
         group = [Scenario("org_list_info_log", "service", "/organisations?limit=50", True)]

@@ -1,12 +1,15 @@
-"""What-ifs for the fixes BENCHMARKS.md suggests, measured in the same run and never kept:
+"""The service as it was before the last benchmark fixes, measured in the same run as the
+shipped code so BENCHMARKS.md can show what each fix bought on the same machine and data:
 
-- the caller loaded in ONE statement instead of three (`load_principal_one_statement`, a
-  copy of the suggested app change, users only), timed like the shipped one, and whole
-  requests with it and/or without the pool's pre-ping (`request_variants`);
-- `GET /users` with JIT off, and with an index on user_account (created_at, id), with and
-  without the suggested rewrite of the root caller's `scoped OR NOT EXISTS(any membership)` filter.
-  The index is created inside a transaction that is rolled back: the bench database
-  keeps the shipped schema.
+- `load_principal_before`: the caller in three statements (user, sign-in, memberships), plus
+  the office's member units (a copy of app/services/principals.py before "Load the caller in
+  one statement per request"), timed like the shipped loader, and whole requests with it
+  (`request_variants`, which also switches the pool's pre-ping off);
+- `USERS_BEFORE`: GET /users's statement for a root caller as it was, `scoped OR NOT
+  EXISTS(any membership)`, next to the shipped single EXISTS;
+- `memberships_page`: the page's membership query unfenced (as it was) and fenced, as the
+  service sends it: prepared, executed repeatedly, so PostgreSQL's generic plan shows.
+Nothing here is used by the service.
 """
 
 from __future__ import annotations
@@ -16,85 +19,95 @@ import uuid
 from typing import Any
 
 import asyncpg
-from sqlalchemy import and_, join, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import dependencies
 from app.authz.principal import Grant, Principal
 from app.core.errors import Unauthenticated
 from app.core.security import AccessClaims
-from app.models import Membership, Organisation, RefreshSession, Role, User
-from bench.baseline import USER_COLUMNS, _scope, user_list_sql
+from app.models import (
+    CoordinationMember,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    RefreshSession,
+    Role,
+    User,
+)
+from bench.baseline import USER_COLUMNS, _in, _scope, user_memberships_sql
 
-# The suggested shape of GET /users for a caller at a root: one EXISTS over a LEFT JOIN, so
-# PostgreSQL walks user_account in (created_at, id) order and stops after the page.
-USERS_REWRITTEN = (
-    f"SELECT {USER_COLUMNS} \nFROM user_account \nWHERE EXISTS (SELECT 1 \nFROM user_account AS self "
-    "LEFT OUTER JOIN membership ON membership.user_id = self.id \nWHERE self.id = user_account.id AND "
-    f"(membership.id IS NULL OR {_scope('membership.organisation_id', 2, 1)})) "
+USERS_BEFORE = (
+    f"SELECT {USER_COLUMNS} \nFROM user_account \nWHERE (EXISTS (SELECT * \nFROM membership \nWHERE "
+    f"membership.user_id = user_account.id AND {_scope('membership.organisation_id', 2, 1)})) OR NOT (EXISTS "
+    "(SELECT * \nFROM membership \nWHERE membership.user_id = user_account.id)) "
     "ORDER BY user_account.created_at, user_account.id \n LIMIT $1::INTEGER")
 
 
-async def load_principal_one_statement(session: AsyncSession, claims: AccessClaims) -> Principal:
-    """The suggested `load_principal` for users: user, sign-in and memberships in one round trip."""
-    subject = uuid.UUID(claims.subject)
-    session_id = uuid.UUID(claims.session_id) if claims.session_id else None
-    active_orgs = join(Membership, Organisation, and_(Organisation.id == Membership.organisation_id,
-                                                      Organisation.is_active.is_(True)))
-    stmt = (select(User.id, User.display_name, User.is_active, User.token_version, User.must_change_password,
-                   RefreshSession.user_id.label("session_user_id"), RefreshSession.revoked_at,
-                   Membership.organisation_id, Membership.role)
-            .select_from(User)
-            .outerjoin(RefreshSession, RefreshSession.id == session_id)
-            .outerjoin(active_orgs, Membership.user_id == User.id)
-            .where(User.id == subject))
-    rows = (await session.execute(stmt)).all()
-    user = rows[0] if rows else None
+def memberships_before_sql(roots: int, users: int) -> str:
+    return ("SELECT membership.id, membership.user_id, membership.organisation_id, membership.role, "
+            "membership.created_at, membership.updated_at, organisation.name, organisation.kind \n"
+            "FROM membership JOIN organisation ON organisation.id = membership.organisation_id \n"
+            f"WHERE {_scope('membership.organisation_id', 1, roots)} AND membership.user_id IN "
+            f"({_in(1 + roots, users)}) ORDER BY membership.created_at, membership.id")
+
+
+async def load_principal_before(session: AsyncSession, claims: AccessClaims) -> Principal:
+    """The loader as it was, for users: three statements, five with an office grant."""
+    user = await session.get(User, uuid.UUID(claims.subject))
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise Unauthenticated()
-    if session_id is not None and (user.session_user_id != user.id or user.revoked_at is not None):
-        raise Unauthenticated()
-    grants = tuple(Grant(r.organisation_id, Role(r.role)) for r in rows if r.organisation_id is not None)
+    session_id = uuid.UUID(claims.session_id) if claims.session_id else None
+    if session_id is not None:
+        sign_in = await session.get(RefreshSession, session_id)
+        if sign_in is None or sign_in.user_id != user.id or sign_in.revoked_at is not None:
+            raise Unauthenticated()
+    rows = (await session.execute(
+        select(Membership.organisation_id, Membership.role)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id, Organisation.is_active.is_(True)))).all()
+    offices = {r.organisation_id for r in rows if r.role == Role.office}
+    extra: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
+    if offices:
+        found = (await session.execute(select(Organisation.id, Organisation.parent_id).where(
+            Organisation.id.in_(offices), Organisation.kind == OrganisationKind.coordination_office))).all()
+        body_of = {o.id: o.parent_id for o in found if o.parent_id}
+        members = (await session.execute(select(CoordinationMember.body_id, CoordinationMember.member_id)
+                                         .where(CoordinationMember.body_id.in_(set(body_of.values()))))).all()
+        extra = {office: tuple(m.member_id for m in members if m.body_id == body) for office, body in body_of.items()}
+    grants = tuple(Grant(r.organisation_id, r.role, extra.get(r.organisation_id, ())) for r in rows)
+    # No root flags: GET /users then asked `holds_at_root` in a statement of its own. Timed on the
+    # token check and the organisation list only, which never needed them.
     return Principal(kind="user", id=user.id, name=user.display_name, grants=grants, session_id=session_id,
                      must_change_password=user.must_change_password)
 
 
-async def _execution_ms(conn: asyncpg.Connection, sql: str, *args: Any) -> tuple[float, str]:
-    await conn.fetch(sql, *args)
-    plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args))
-    line = next(x for x in plan.splitlines() if x.startswith("Execution Time"))
-    return float(line.split()[2]), plan
-
-
-async def users_index(conn: asyncpg.Connection, root: uuid.UUID) -> dict[str, Any]:
-    shipped, rewritten = user_list_sql(1, True), USERS_REWRITTEN
-    same = [r["id"] for r in await conn.fetch(shipped, 51, root)] == \
-           [r["id"] for r in await conn.fetch(rewritten, 51, root)]
-    out: dict[str, Any] = {"same_rows": same}
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        await conn.execute("SET LOCAL jit = off")
-        out["jit_off_ms"], _ = await _execution_ms(conn, shipped, 51, root)
-        await conn.execute("SET LOCAL jit = on")
-        await conn.execute("CREATE INDEX bench_whatif_user_account_created_at_id ON user_account (created_at, id)")
-        await conn.execute("ANALYZE user_account")
-        out["index_only_ms"], _ = await _execution_ms(conn, shipped, 51, root)
-        out["index_and_rewrite_ms"], out["index_and_rewrite_plan"] = await _execution_ms(conn, rewritten, 51, root)
-    finally:
-        await tx.rollback()
+async def memberships_page(conn: asyncpg.Connection, root: uuid.UUID, user_ids: list[uuid.UUID],
+                           runs: int = 12) -> dict[str, Any]:
+    """Client-side ms per execution of the page's membership query, prepared once and run `runs` times
+    as a pooled connection would; PostgreSQL may switch to a generic plan from the sixth run."""
+    out: dict[str, Any] = {}
+    for name, sql in (("before", memberships_before_sql(1, len(user_ids))),
+                      ("shipped", user_memberships_sql(1, len(user_ids)))):
+        statement = await conn.prepare(sql)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            await statement.fetch(root, *user_ids)
+            times.append(round((time.perf_counter() - started) * 1000, 3))
+        out[name] = {"first_five_ms": sorted(times[:5])[2], "later_ms": sorted(times[5:])[len(times[5:]) // 2],
+                     "runs_ms": times}
     return out
 
 
 async def request_variants(asgi_app: Any, client: Any, headers: dict[str, str], path: str,
                            blocks: int = 3, per_block: int = 100) -> dict[str, float]:
-    """Sequential in-process time of one request (ms, best block) as shipped and with the suggested
-    fixes switched on by monkeypatching: no pool pre-ping, the one-statement principal, both."""
+    """Sequential in-process time of one request (ms, best block) as shipped, without the pool's
+    pre-ping, and with the caller loaded as before (monkeypatched)."""
     pool = asgi_app.state.database.engine.sync_engine.pool
     shipped_ping, shipped_loader = pool._pre_ping, dependencies.load_principal  # private: bench-only switch
     variants = {"shipped": (shipped_ping, shipped_loader), "no_pre_ping": (False, shipped_loader),
-                "one_statement_principal": (shipped_ping, load_principal_one_statement),
-                "both": (False, load_principal_one_statement)}
+                "principal_before": (shipped_ping, load_principal_before)}
     best: dict[str, float] = {}
     try:
         for _ in range(blocks):

@@ -29,6 +29,9 @@ class Principal:
     client_organisation_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     must_change_password: bool = False
+    # Which of the organisations the caller's scope starts from are roots of their tree (a province,
+    # a national body): read with the grants, so `holds_at_root` needs no query of its own.
+    root_organisations: frozenset[uuid.UUID] = frozenset()
 
     @property
     def actor(self) -> Actor:
@@ -60,6 +63,11 @@ class Principal:
                 roots.add(grant.organisation_id)
                 roots.update(grant.extra_roots)
         return roots
+
+    def holds_at_root(self, permission: Permission) -> bool:
+        """The caller holds `permission` at a root organisation (users without memberships are
+        theirs to see: app.services.users)."""
+        return not self.root_organisations.isdisjoint(self.scope_roots(permission))
 
     def roles_at(self, organisation_id: uuid.UUID) -> set[Role]:
         """Roles held at exactly this organisation (workflow steps are taken *at* an organisation)."""

@@ -66,12 +66,21 @@ class Settings(BaseSettings):
     # Demo data: loaded by `make run` into an empty database.
     load_demo_data: bool = False
 
+    # Root log level. At INFO every request writes one JSON access line, which cost 8% of the
+    # organisation list's throughput (BENCHMARKS.md); WARNING keeps outages, conflicts and errors.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
     @field_validator("jwt_keys", mode="before")
     @classmethod
     def _parse_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -31,6 +31,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr at `level` (Settings.log_level), uvicorn's loggers routed through them.
+    Called once per process by `app.main.app_factory` (and by scripts)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -12,6 +12,20 @@ from pydantic import BaseModel, ConfigDict, Field
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
+def omit_null(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` for a partial-update field that may be left out but not sent as null.
+
+    The field stays `X | None` for pydantic (plain error pointers; a validator refuses null), but the
+    contract must not offer null: clients and the stateful fuzzer sent it, as allowed, and got 422."""
+    branches = [branch for branch in schema.pop("anyOf", []) if branch.get("type") != "null"]
+    if len(branches) == 1:
+        for key, value in branches[0].items():
+            schema.setdefault(key, value)
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
+
+
 class FieldError(BaseModel):
     pointer: str = Field(description="JSON pointer into the body (`/parent_id`) or `query/limit`, `header/if-match`.",
                          examples=["/parent_id"])

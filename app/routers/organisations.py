@@ -8,7 +8,7 @@ there is no DELETE route, only deactivate/reactivate.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
@@ -33,17 +33,32 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 Filters = Annotated[OrganisationFilter, Depends()]
 Reader = Annotated[Principal, require(Permission.organisations_read)]
 Admin = Annotated[Principal, require(Permission.organisations_write)]
-# OpenAPI links let stateful fuzzing carry the new id and its ETag into the next calls (RELIABILITY.md 4.1).
-_LINKS = {"GetOrganisation": {"operationId": "get_organisation",
-                              "parameters": {"path.organisation_id": "$response.body#/id"}},
-          "UpdateOrganisation": {"operationId": "update_organisation",
-                                 "parameters": {"path.organisation_id": "$response.body#/id",
-                                                "header.if-match": "$response.header.ETag"}},
-          "DeactivateOrganisation": {"operationId": "deactivate_organisation",
-                                     "parameters": {"path.organisation_id": "$response.body#/id",
-                                                    "header.if-match": "$response.header.ETag"}},
-          "ListOrganisationChildren": {"operationId": "list_organisation_children",
-                                       "parameters": {"path.organisation_id": "$response.body#/id"}}}
+# OpenAPI links let stateful fuzzing carry the id and its ETag into the next calls (RELIABILITY.md 4.1):
+# from every answer that carries both, to the reads and to the writes that need If-Match.
+
+
+# An update carries the record's references as read (parent, superior, lead unit, member units) and
+# the fields valid only with them, the way an edit form does, so that the other fields get changed.
+_KEPT_ON_UPDATE = ("parent_id", "superior_department_id", "lead_unit_id", "member_unit_ids", "profile_code",
+                   "complaint_channels")
+
+
+def _link(operation_id: str, *, if_match: bool = False, body: tuple[str, ...] = ()) -> dict[str, Any]:
+    parameters = {"path.organisation_id": "$response.body#/id"}
+    if if_match:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    link: dict[str, Any] = {"operationId": operation_id, "parameters": parameters}
+    if body:
+        link["requestBody"] = {name: f"$response.body#/{name}" for name in body}
+    return link
+
+
+_GET = {"GetOrganisation": _link("get_organisation")}
+_UPDATE = {"UpdateOrganisation": _link("update_organisation", if_match=True, body=_KEPT_ON_UPDATE)}
+_DEACTIVATE = {"DeactivateOrganisation": _link("deactivate_organisation", if_match=True)}
+_REACTIVATE = {"ReactivateOrganisation": _link("reactivate_organisation", if_match=True)}
+_LINKS = {**_GET, **_UPDATE, **_DEACTIVATE,
+          "ListOrganisationChildren": _link("list_organisation_children")}
 
 
 # `IfMatch = None` until core renders a missing *required* If-Match as 428: FastAPI reports it at
@@ -81,7 +96,8 @@ async def list_organisations(session: SessionDep, page: PageDep, filters: Filter
                                                   cursor=page.cursor, include_total=page.include_total)
 
 
-@router.get("/{organisation_id}", response_model=OrganisationRead, responses=problem_responses(404))
+@router.get("/{organisation_id}", response_model=OrganisationRead,
+            responses={200: {"links": {**_UPDATE, **_DEACTIVATE, **_REACTIVATE}}, **problem_responses(404)})
 async def get_organisation(organisation_id: uuid.UUID, session: SessionDep, response: Response,
                            principal: Reader) -> OrganisationRead:
     """One organisation (active or not) with its `ETag`. Any role; 404 outside your scope."""
@@ -89,7 +105,7 @@ async def get_organisation(organisation_id: uuid.UUID, session: SessionDep, resp
 
 
 @router.patch("/{organisation_id}", response_model=OrganisationRead,
-              responses=problem_responses(404, 409, 412, 428))
+              responses={200: {"links": {**_GET, **_DEACTIVATE}}, **problem_responses(404, 409, 412, 428)})
 async def update_organisation(organisation_id: uuid.UUID, body: OrganisationUpdate, session: SessionDep,
                               response: Response, principal: Admin, if_match: IfMatch = None) -> OrganisationRead:
     """Change some fields (admins in scope). A new `parent_id` moves the whole subtree:
@@ -100,7 +116,7 @@ async def update_organisation(organisation_id: uuid.UUID, body: OrganisationUpda
 
 
 @router.post("/{organisation_id}/deactivate", response_model=OrganisationRead,
-             responses=problem_responses(404, 409, 412, 428))
+             responses={200: {"links": {**_GET, **_REACTIVATE}}, **problem_responses(404, 409, 412, 428)})
 async def deactivate_organisation(organisation_id: uuid.UUID, session: SessionDep, response: Response,
                                   principal: Admin, if_match: IfMatch = None) -> OrganisationRead:
     """Deactivate (admins in scope). 409 while it has active children, is already inactive or is
@@ -110,7 +126,7 @@ async def deactivate_organisation(organisation_id: uuid.UUID, session: SessionDe
 
 
 @router.post("/{organisation_id}/reactivate", response_model=OrganisationRead,
-             responses=problem_responses(404, 409, 412, 428))
+             responses={200: {"links": {**_UPDATE, **_DEACTIVATE}}, **problem_responses(404, 409, 412, 428)})
 async def reactivate_organisation(organisation_id: uuid.UUID, session: SessionDep, response: Response,
                                   principal: Admin, if_match: IfMatch = None) -> OrganisationRead:
     """Reactivate (admins in scope). 409 when already active or its parent is inactive.

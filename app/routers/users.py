@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -29,12 +29,42 @@ Reader = Annotated[Principal, require(Permission.users_read)]
 Admin = Annotated[Principal, require(Permission.users_write)]
 
 
+# OpenAPI links let stateful fuzzing carry the user's id and its ETag into the next calls
+# (RELIABILITY.md 4.1): from every answer that carries both, to the reads and to the writes.
+
+
+def _link(operation_id: str, *, if_match: bool = False, user_id: str = "$response.body#/id",
+          **parameters: str) -> dict[str, Any]:
+    found = {"path.user_id": user_id, **{f"path.{name}": value for name, value in parameters.items()}}
+    if if_match:
+        found["header.If-Match"] = "$response.header.ETag"
+    return {"operationId": operation_id, "parameters": found}
+
+
+_GET = {"GetUser": _link("get_user")}
+_UPDATE = {"UpdateUser": _link("update_user", if_match=True)}
+_DEACTIVATE = {"DeactivateUser": _link("deactivate_user", if_match=True)}
+_REACTIVATE = {"ReactivateUser": _link("reactivate_user", if_match=True)}
+_RESET = {"ResetUserPassword": _link("reset_user_password", if_match=True)}
+# Another role in an organisation the user already belongs to: in the caller's scope by construction.
+_ADD_MEMBERSHIP = {"AddUserMembership": {**_link("add_user_membership"), "requestBody": {
+    "organisation_id": "$response.body#/memberships/0/organisation_id"}}}
+_REMOVE_FIRST_MEMBERSHIP = {"RemoveUserMembership": _link("remove_user_membership",
+                                                          membership_id="$response.body#/memberships/0/id")}
+_MEMBERSHIP_LINKS = {"RemoveUserMembership": _link("remove_user_membership", user_id="$request.path.user_id",
+                                                   membership_id="$response.body#/id"),
+                     "GetMembershipUser": _link("get_user", user_id="$request.path.user_id")}
+
+
 def _etag(response: Response, user: UserRead) -> UserRead:
     response.headers["ETag"] = make_etag(user.id, user.version)
     return user
 
 
-@router.post("/users", status_code=201, response_model=UserRead, responses=problem_responses(409))
+@router.post("/users", status_code=201, response_model=UserRead,
+             responses={201: {"description": "Created; `Location` and `ETag` are set.", "links": {
+                 **_GET, **_UPDATE, **_DEACTIVATE, **_RESET, **_ADD_MEMBERSHIP,
+                 "ListUserMemberships": _link("list_user_memberships")}}, **problem_responses(409)})
 async def create_user(session: SessionDep, body: UserCreate, guard: IdempotencyDep,
                       principal: Admin) -> Response:
     """Create a user with initial memberships. Admins (users:write), for organisations in their scope.
@@ -62,14 +92,18 @@ async def list_users(
                                          is_active=is_active)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, responses=problem_responses(404))
+@router.get("/users/{user_id}", response_model=UserRead,
+            responses={200: {"links": {**_UPDATE, **_DEACTIVATE, **_REACTIVATE, **_RESET, **_ADD_MEMBERSHIP,
+                                       **_REMOVE_FIRST_MEMBERSHIP}},
+                       **problem_responses(404)})
 async def get_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                    principal: Reader) -> UserRead:
     """One user, with the memberships in your scope. users:read; 404 outside your scope."""
     return _etag(response, await user_service.get_user(session, principal, user_id))
 
 
-@router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(404, 412, 428))
+@router.patch("/users/{user_id}", response_model=UserRead,
+              responses={200: {"links": {**_GET, **_DEACTIVATE}}, **problem_responses(404, 412, 428)})
 async def update_user(user_id: uuid.UUID, body: UserUpdate, session: SessionDep, response: Response,
                       principal: Admin, if_match: IfMatch = None) -> UserRead:
     """Change display name, e-mail or phone (null clears e-mail/phone). Admins in scope; If-Match.
@@ -78,7 +112,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, session: SessionDep,
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserRead,
-             responses=problem_responses(404, 409, 412, 428))
+             responses={200: {"links": {**_GET, **_REACTIVATE}}, **problem_responses(404, 409, 412, 428)})
 async def deactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                           principal: Admin, if_match: IfMatch = None) -> UserRead:
     """Block sign-in and end every sign-in and token of the user at once. Admins in scope; If-Match.
@@ -88,7 +122,7 @@ async def deactivate_user(user_id: uuid.UUID, session: SessionDep, response: Res
 
 
 @router.post("/users/{user_id}/reactivate", response_model=UserRead,
-             responses=problem_responses(404, 409, 412, 428))
+             responses={200: {"links": {**_UPDATE, **_DEACTIVATE}}, **problem_responses(404, 409, 412, 428)})
 async def reactivate_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                           principal: Admin, if_match: IfMatch = None) -> UserRead:
     """Allow sign-in again (old tokens stay dead). Admins in scope; If-Match. 409 when already active;
@@ -97,7 +131,7 @@ async def reactivate_user(user_id: uuid.UUID, session: SessionDep, response: Res
 
 
 @router.post("/users/{user_id}/password", response_model=UserRead,
-             responses=problem_responses(404, 412, 428))
+             responses={200: {"links": {**_GET, **_UPDATE}}, **problem_responses(404, 412, 428)})
 async def reset_user_password(user_id: uuid.UUID, body: UserPasswordReset, session: SessionDep,
                               response: Response, principal: Admin,
                               if_match: IfMatch = None) -> UserRead:
@@ -116,7 +150,8 @@ async def list_user_memberships(user_id: uuid.UUID, session: SessionDep, page: P
 
 
 @router.post("/users/{user_id}/memberships", status_code=201, response_model=MembershipRead,
-             responses=problem_responses(404, 409))
+             responses={201: {"description": "Granted; `Location` is set.", "links": _MEMBERSHIP_LINKS},
+                        **problem_responses(404, 409)})
 async def add_user_membership(user_id: uuid.UUID, body: MembershipCreate, session: SessionDep,
                               guard: IdempotencyDep, principal: Admin) -> Response:
     """Give the user a role in an organisation of your scope; it applies from the user's next request.

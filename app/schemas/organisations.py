@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from app.core.openapi import omit_null
 from app.models import OrganisationKind, OrganisationLevel
 
 MAX_COMPLAINT_CHANNELS = 20
@@ -107,7 +108,7 @@ class OrganisationCreate(BaseModel):
         self.member_unit_ids = list(dict.fromkeys(self.member_unit_ids))
 
 
-# Fields a PATCH may leave out but may not set to null.
+# Fields a PATCH may leave out but may not set to null (`omit_null` keeps null out of the contract).
 _NOT_NULLABLE = ("name", "kind", "level", "major_duty", "complaint_channels", "member_unit_ids")
 
 
@@ -117,26 +118,26 @@ class OrganisationUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Name | None = None
+    name: Name | None = Field(default=None, json_schema_extra=omit_null)
     name_en: NameEn | None = None
     short_code: ShortCode | None = None
     kind: OrganisationKind | None = Field(default=None, description="What sort of organisation it is.",
-                                          examples=["department"])
+                                          examples=["department"], json_schema_extra=omit_null)
     level: OrganisationLevel | None = Field(default=None, description="Administrative level.",
-                                            examples=["province"])
+                                            examples=["province"], json_schema_extra=omit_null)
     parent_id: uuid.UUID | None = Field(default=None, description="New parent: moves the organisation and its "
                                         "whole subtree (422 `organisation_cycle` if under itself).",
                                         examples=["01937c1e-5a2b-7c3d-8e4f-0a1b2c3d4e5f"])
     profile_code: ProfileCode | None = None
     superior_department_id: uuid.UUID | None = SuperiorField
     major_duty: bool | None = Field(default=None, description="承担重要生态环境保护职责 (the profile's major-duty "
-                                    "departments).", examples=[True])
+                                    "departments).", examples=[True], json_schema_extra=omit_null)
     lead_person: LeadPerson | None = None
     lead_unit_id: uuid.UUID | None = Field(default=None, description="Lead business unit for its environmental "
                                            "work: an active internal unit inside this organisation's subtree.",
                                            examples=["01937c1e-5a2b-7c3d-8e4f-0a1b2c3d4e5f"])
-    complaint_channels: Channels | None = None
-    member_unit_ids: MemberIds | None = None
+    complaint_channels: Channels | None = Field(default=None, json_schema_extra=omit_null)
+    member_unit_ids: MemberIds | None = Field(default=None, json_schema_extra=omit_null)
 
     @field_validator(*_NOT_NULLABLE, mode="before")
     @classmethod

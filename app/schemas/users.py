@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from app.core.openapi import omit_null
+from app.core.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from app.models import OrganisationKind, Role
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._@-]{2,63}$"
@@ -21,20 +23,26 @@ def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+# Pydantic leaves `pattern` out of the input schema when a BeforeValidator runs first, so clients and
+# the fuzzer saw any 3–64 characters as valid: the contract states it, capitals allowed (lowered here).
 Username = Annotated[str, BeforeValidator(_lower), Field(
     min_length=3, max_length=64, pattern=USERNAME_PATTERN,
     description="Sign-in name: 3–64 of a–z 0–9 . _ @ -, case-insensitive (stored lower-case); unique.",
-    examples=["hn.env.staff"])]
+    examples=["hn.env.staff"], json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"})]
 DisplayName = Annotated[str, Field(min_length=1, max_length=100, description="Name shown to others.",
                                    examples=["王芳"])]
 Email = Annotated[str | None, Field(
     max_length=254, pattern=EMAIL_PATTERN, description="Work e-mail.", examples=["wangfang@hainan.gov.cn"])]
 Phone = Annotated[str | None, Field(
     max_length=32, pattern=PHONE_PATTERN, description="Work phone.", examples=["0898-65200000"])]
+# Validated loosely so that a short or long password gets the policy's own 422 (AUTH-1), but the
+# contract states the policy's lengths: schema-valid passwords were otherwise mostly refused.
 NewPassword = Annotated[str, Field(min_length=1, max_length=1024,
                                    description="8 to 128 characters, not a common password; no composition "
                                                "rules (ASVS 6.2). Never returned.",
-                                   examples=["long memorable river phrase"])]
+                                   examples=["long memorable river phrase"],
+                                   json_schema_extra={"minLength": PASSWORD_MIN_LENGTH,
+                                                      "maxLength": PASSWORD_MAX_LENGTH})]
 
 
 class MembershipCreate(BaseModel):
@@ -84,7 +92,7 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: DisplayName | None = None
+    display_name: DisplayName | None = Field(default=None, json_schema_extra=omit_null)  # null refused below
     email: Email = None
     phone: Phone = None
 

@@ -1,12 +1,18 @@
 """Turning a verified access token into a Principal, checked against the database
 on every request, so deactivation, logout and membership changes bite at once
-(RELIABILITY.md API2-d, RFC 8725 §3.10)."""
+(RELIABILITY.md API2-d, RFC 8725 §3.10).
+
+One statement per request for a user (user, sign-in and active memberships joined) and
+one for a client; an office grant adds one for its body's member units. The caller is
+loaded on every request, so its round trips are most of the token-check cost (BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, join, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Grant, Principal
@@ -32,51 +38,78 @@ def _parse_uuid(value: str | None) -> uuid.UUID:
         raise Unauthenticated() from None
 
 
-async def _office_extra_roots(session: AsyncSession, office_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple]:
-    """An office of a coordination body also covers the body's member units (DOMAIN.md, scope)."""
-    if not office_ids:
-        return {}
-    offices = (await session.execute(
-        select(Organisation.id, Organisation.parent_id).where(
-            Organisation.id.in_(office_ids), Organisation.kind == OrganisationKind.coordination_office))).all()
-    body_of = {o.id: o.parent_id for o in offices if o.parent_id}
-    if not body_of:
-        return {}
-    members = (await session.execute(
-        select(CoordinationMember.body_id, CoordinationMember.member_id)
+async def _member_units(session: AsyncSession, body_of: dict[uuid.UUID, uuid.UUID]
+                        ) -> tuple[dict[uuid.UUID, tuple[uuid.UUID, ...]], set[uuid.UUID]]:
+    """An office of a coordination body also covers the body's member units (DOMAIN.md, scope).
+
+    Returns the member units per office and those of them that are roots of their tree."""
+    rows = (await session.execute(
+        select(CoordinationMember.body_id, CoordinationMember.member_id,
+               Organisation.parent_id.is_(None).label("at_root"))
+        .join(Organisation, Organisation.id == CoordinationMember.member_id)
         .where(CoordinationMember.body_id.in_(set(body_of.values()))))).all()
     by_body: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for row in members:
+    for row in rows:
         by_body.setdefault(row.body_id, []).append(row.member_id)
-    return {office: tuple(by_body.get(body, ())) for office, body in body_of.items()}
+    return ({office: tuple(by_body.get(body, ())) for office, body in body_of.items()},
+            {row.member_id for row in rows if row.at_root})
+
+
+async def _load_client(session: AsyncSession, subject: uuid.UUID, claims: AccessClaims) -> Principal:
+    row = (await session.execute(
+        select(IntegrationClient, Organisation.parent_id.is_(None).label("at_root"))
+        .outerjoin(Organisation, Organisation.id == IntegrationClient.organisation_id)
+        .where(IntegrationClient.id == subject))).first()
+    client = row.IntegrationClient if row else None
+    if client is None or not client.is_active or client.token_version != claims.token_version:
+        raise Unauthenticated()
+    permissions = frozenset(CLIENT_SCOPES[s] for s in claims.scopes if s in CLIENT_SCOPES
+                            and s in (client.scopes or []))
+    return Principal(kind="client", id=client.id, name=client.name, client_permissions=permissions,
+                     client_organisation_id=client.organisation_id,
+                     root_organisations=frozenset({client.organisation_id} if row.at_root else ()))
+
+
+def _user_statement(subject: uuid.UUID, session_id: uuid.UUID | None) -> Any:
+    """The user, the token's sign-in (if it names one) and every membership in an active
+    organisation: one row per membership, or one row with NULL memberships."""
+    active_memberships = join(Membership, Organisation, and_(Organisation.id == Membership.organisation_id,
+                                                             Organisation.is_active.is_(True)))
+    return (select(User.id, User.display_name, User.is_active, User.token_version, User.must_change_password,
+                   RefreshSession.user_id.label("session_user_id"), RefreshSession.revoked_at,
+                   Membership.organisation_id, Membership.role, Organisation.kind, Organisation.parent_id)
+            .select_from(User)
+            .outerjoin(RefreshSession, RefreshSession.id == session_id if session_id is not None else false())
+            .outerjoin(active_memberships, Membership.user_id == User.id)
+            .where(User.id == subject)
+            .order_by(Membership.created_at, Membership.id))
 
 
 async def load_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
+    """The caller of this request; raises Unauthenticated for an unknown, deactivated or
+    rotated (token_version) subject and for a revoked or foreign sign-in. Called by
+    `app.dependencies.get_principal` only."""
     subject = _parse_uuid(claims.subject)
     if claims.subject_kind == "client":
-        client = await session.get(IntegrationClient, subject)
-        if client is None or not client.is_active or client.token_version != claims.token_version:
-            raise Unauthenticated()
-        permissions = frozenset(CLIENT_SCOPES[s] for s in claims.scopes if s in CLIENT_SCOPES
-                                and s in (client.scopes or []))
-        return Principal(kind="client", id=client.id, name=client.name, client_permissions=permissions,
-                         client_organisation_id=client.organisation_id)
+        return await _load_client(session, subject, claims)
 
-    user = await session.get(User, subject)
+    session_id = _parse_uuid(claims.session_id) if claims.session_id else None
+    rows = (await session.execute(_user_statement(subject, session_id))).all()
+    user = rows[0] if rows else None
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise Unauthenticated()
-    session_id = _parse_uuid(claims.session_id) if claims.session_id else None
-    if session_id is not None:
-        sign_in = await session.get(RefreshSession, session_id)
-        if sign_in is None or sign_in.user_id != user.id or sign_in.revoked_at is not None:
-            raise Unauthenticated()
-    rows = (await session.execute(
-        select(Membership.organisation_id, Membership.role)
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Membership.user_id == user.id, Organisation.is_active.is_(True)))).all()
-    offices = {r.organisation_id for r in rows if r.role == Role.office}
-    extra = await _office_extra_roots(session, offices)
+    if session_id is not None and (user.session_user_id != user.id or user.revoked_at is not None):
+        raise Unauthenticated()
+    memberships = [r for r in rows if r.organisation_id is not None]
+    roots = {r.organisation_id for r in memberships if r.parent_id is None}
+    # The office role counts only at a coordination office, which sits under its body.
+    body_of = {r.organisation_id: r.parent_id for r in memberships
+               if r.role == Role.office and r.kind == OrganisationKind.coordination_office and r.parent_id}
+    extra: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
+    if body_of:
+        extra, member_roots = await _member_units(session, body_of)
+        roots |= member_roots
     grants = tuple(Grant(r.organisation_id, r.role, extra.get(r.organisation_id, ()) if r.role == Role.office
-                         else ()) for r in rows)
+                         else ()) for r in memberships)
     return Principal(kind="user", id=user.id, name=user.display_name, grants=grants, session_id=session_id,
-                     must_change_password=user.must_change_password)
+                     must_change_password=user.must_change_password, root_organisations=frozenset(roots))

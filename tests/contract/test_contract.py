@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from pathlib import Path
 
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from app.core.errors import ValidationFailed
 from app.core.routes import iter_routes
+from app.core.security import password_problems
 from app.dependencies import policy_of
 from app.main import create_app
+from app.schemas.organisations import _NOT_NULLABLE, OrganisationUpdate
+from app.schemas.users import UserCreate, UserUpdate
+from app.services.idempotency import _check_key
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -127,3 +137,59 @@ class TestInputLimits:
                     pending.append(other)
             _unbounded(model, name, problems, components)
         assert problems == []
+
+
+@functools.cache
+def _committed() -> dict:
+    return json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+
+
+def _matches(schema: dict, value: str) -> bool:
+    return (schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", 10**9)
+            and re.search(schema.get("pattern", ""), value) is not None)
+
+
+def _accepted(model: type[BaseModel], **fields: object) -> bool:
+    try:
+        model.model_validate(fields)
+    except ValidationError:
+        return False
+    return True
+
+
+class TestContractStatesWhatTheServerEnforces:
+    """Gaps the stateful walk found: schema-valid input the server refused (422) and schema-invalid
+    input it took. Each sample is judged by the committed contract and by the server's own rules."""
+
+    @pytest.mark.parametrize("username", ["hn.env.staff", "Hn.Env.Staff", "a_b@c-d", "abc", "x" * 64,
+                                          "ab", "x" * 65, "-abc", "wang fang", "王芳ab", "ab\x13"])
+    def test_username_contract_and_validation_agree(self, username):
+        contract = _committed()["components"]["schemas"]["UserCreate"]["properties"]["username"]
+        assert _matches(contract, username) == _accepted(UserCreate, username=username, display_name="x",
+                                                         password="long enough password")
+
+    @pytest.mark.parametrize("password", ["x" * 7, "x" * 8, "x" * 128, "x" * 129])
+    def test_password_lengths_in_the_contract_are_the_policy(self, password):
+        contract = _committed()["components"]["schemas"]["UserPasswordReset"]["properties"]["password"]
+        assert _matches(contract, password) == (not password_problems(password))
+
+    @pytest.mark.parametrize("key", ["k", "order-2026-11-21 #3", "x" * 255, "x" * 256, " k", "k ", "é", ""])
+    def test_idempotency_key_contract_and_check_agree(self, key):
+        [param] = [p for p in _committed()["paths"]["/organisations"]["post"]["parameters"]
+                   if p["name"] == "Idempotency-Key"]
+        schema = {**param["schema"], **param["schema"]["anyOf"][0]}
+        try:
+            _check_key(key)
+            accepted = True
+        except ValidationFailed:
+            accepted = False
+        # HTTP trims the spaces around a header value before the service sees it.
+        assert _matches(schema, key) == (accepted and key == key.strip())
+
+    @pytest.mark.parametrize(("model", "field"), [("OrganisationUpdate", f) for f in _NOT_NULLABLE]
+                             + [("UserUpdate", "display_name")])
+    def test_partial_update_fields_that_refuse_null_do_not_offer_it(self, model, field):
+        contract = json.dumps(_committed()["components"]["schemas"][model]["properties"][field])
+        assert '"null"' not in contract
+        assert not _accepted({"OrganisationUpdate": OrganisationUpdate, "UserUpdate": UserUpdate}[model],
+                             **{field: None})

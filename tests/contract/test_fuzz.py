@@ -9,30 +9,18 @@ problem whose `status` equals the HTTP status. `make fuzz` runs a deeper pass.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
 
 from app.core.db import Database
 from app.main import create_app
+from tests.contract.fuzzing import DeferredApp, load_schema
 from tests.factories import build_world, token_for
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 ROLES = ("admin", "env_staff", "office")
-
-
-@schemathesis.check
-def errors_are_problem_documents(ctx, response, case) -> None:
-    if response.status_code >= 400:
-        content_type = response.headers.get("content-type", [""])
-        content_type = content_type[0] if isinstance(content_type, list) else content_type
-        assert content_type.startswith("application/problem+json"), f"{response.status_code} as {content_type}"
-        body = response.json()
-        assert body.get("status") == response.status_code, "problem status differs from the HTTP status"
-        assert body.get("title") and body.get("type") and body.get("code")
 
 
 @pytest.fixture
@@ -53,20 +41,8 @@ def fuzz_tokens(settings, database):
     return asyncio.run(seed())
 
 
-class DeferredApp:
-    """The schema is loaded at import time, the database exists only once fixtures run:
-    schemathesis calls this stand-in, which forwards to the app the fixture builds."""
-
-    target = None
-
-    async def __call__(self, scope, receive, send):
-        await self.target(scope, receive, send)
-
-
 DEFERRED = DeferredApp()
-schema = schemathesis.openapi.from_dict(json.loads(json.dumps(create_app().openapi())))
-schema.app = DEFERRED
-schema.location = "/openapi.json"
+schema = load_schema(DEFERRED)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -354,6 +354,13 @@ class TestPasswordReset:
                               headers={**world.headers("admin"), "If-Match": await etag(database, target.id)})
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/password"
 
+    async def test_a_too_short_password_is_422_even_with_a_stale_etag(self, client, world):
+        # The contract says minLength 8: an invalid body is refused as such, not as a 412.
+        target = world.users["env_staff"]
+        r = await client.post(f"/users/{target.id}/password", json={"password": "short"},
+                              headers={**world.headers("admin"), "If-Match": '"99-stale"'})
+        assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/password"
+
 
 # ------------------------------------------------------------------- memberships
 
