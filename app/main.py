@@ -26,9 +26,12 @@ from app.routers import (
     designations,
     duty_list_obligations,
     duty_lists,
+    findings,
     health,
+    inspections,
     integration_clients,
     me,
+    measures,
     meta,
     organisations,
     profiles,
@@ -52,7 +55,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 """
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
-                  profiles, duty_lists, duty_list_obligations, responsibility_items, public_duty_lists)
+                  profiles, duty_lists, duty_list_obligations, responsibility_items, public_duty_lists, inspections,
+                  findings, measures)
 
 
 def operation_id_from_function(route: APIRoute) -> str:
