@@ -271,8 +271,9 @@ async def list_extension_requests(finding_id: uuid.UUID, session: SessionDep, pa
                         **problem_responses(403, 404, 409, 422)})
 async def create_extension_request(finding_id: uuid.UUID, body: ExtensionRequestCreate, session: SessionDep,
                                    guard: IdempotencyDep, principal: Writer) -> Response:
-    """Ask for a later deadline: the responsible leader, with a reason. 409 `extension_pending` while one
-    waits; 422 for a date not after the deadline in force. Honours `Idempotency-Key`."""
+    """Ask for a later deadline: the responsible leader, with a reason. 409 while one waits
+    (`extension_pending` when two arrive at once); 422 for a date not after the deadline in force.
+    Honours `Idempotency-Key`."""
     read = await extensions.create_extension_request(session, principal, finding_id, body)
     return guard.respond(read, status_code=201, headers={
         "Location": f"/findings/{finding_id}/extension-requests/{read.id}", "ETag": make_etag(read.id, read.version)})
