@@ -86,13 +86,14 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[F
     for link in (await session.scalars(select(FindingLink).where(FindingLink.finding_id.in_(ids)))).all():
         links[link.finding_id].append(RelatedFindingRead(finding_id=link.related_finding_id, relation=link.relation))
     names = await briefs(session, {*(o for p in parties.values() for orgs in p.values() for o in orgs),
+                                   *(f.rectification_office_id for f in rows), *(f.inspecting_body_id for f in rows),
                                    *(f.responsible_unit_id for f in rows),
                                    *(f.confirming_organisation_id for f in rows)})
     today = today_in_zone()
     reads = []
     for f in rows:
         p, inspection = parties[f.id], inspections[f.inspection_id]
-        office = names[p[R.rectification_office][0]]
+        office = names[f.rectification_office_id]
         ctx, roles = access.context_for(principal, f, facts[f.id], office.name)
         category = categories.get(f.category_id) if f.category_id else None
         reads.append(FindingRead(
@@ -102,7 +103,7 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[F
             category=CategoryBrief(id=category.id, code=category.code, title=category.title) if category else None,
             code=f.code, title=f.title, description=f.description, status=f.status, version=f.version,
             rectification_type=f.rectification_type, rectification_office=office,
-            inspecting_body=names[p[R.inspecting_body][0]],
+            inspecting_body=names[f.inspecting_body_id],
             responsible_organisation=names.get(f.responsible_organisation_id) if f.responsible_organisation_id
             else None,
             lead_organisations=[names[o] for o in p.get(R.lead, [])],
