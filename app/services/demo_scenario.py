@@ -9,6 +9,8 @@ and audit rows:
 - Henan (002 §(五): 审核 by 省生态环境厅, 审定 by 省委、省政府): 省生态环境厅 went the whole way
   and is published; 省发展改革委 is reviewed and waits for 审定; 省水利厅 is submitted and waits
   for review.
+- Findings (app/services/findings/demo.py): a routine inspection of 海南省生态环境厅 shaped like 001,
+  seven findings from registered to closed (销号 and 回头看), one task confirmed cannot-complete.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.models import Organisation, ResponsibilityItem, User
 from app.schemas.duty_lists import DutyListCreate, DutyListPublish, DutyListRead
 from app.schemas.responsibility_items import ResponsibilityItemCreate, ResponsibilityItemUpdate
 from app.services.duty_lists import commands, items, queries
+from app.services.findings import demo as findings_demo
 from app.services.principals import load_principal
 
 PORTAL = "https://{site}.example.gov.cn/zwgk/sthjbhjtsxqd/index.html"
@@ -165,4 +168,5 @@ async def run(session: AsyncSession) -> dict[str, int]:
     d = _Demo(session)
     await _hainan(d)
     await _henan(d)
-    return {"duty_lists": 8}
+    findings = await findings_demo.run(session, _principal, d.org)
+    return {"duty_lists": 8, "findings": findings}
