@@ -15,6 +15,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
@@ -298,7 +299,8 @@ async def list_extension_request_history(finding_id: uuid.UUID, extension_reques
                                               limit=page.limit, cursor=page.cursor)
 
 
-async def _decide(session, principal, finding_id, request_id, action, if_match, comment, response):
+async def _decide(session: AsyncSession, principal: Principal, finding_id: uuid.UUID, request_id: uuid.UUID,
+                  action: str, if_match: str | None, comment: str | None, response: Response) -> ExtensionRequestRead:
     read = await extensions.decide(session, principal, finding_id, request_id, action, if_match, comment)
     response.headers["ETag"] = make_etag(read.id, read.version)
     return read
