@@ -337,15 +337,17 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
     values: dict[str, Any] = {"org": m.org_id(rel), "env": m.org_id("same"), "caller": caller, "rel": rel,
                               "username": m.users["same"].username, "password": TEST_PASSWORD,
                               "new_password": NEW_PASSWORD, "token": m.token,
-                              "office_body": m.world.org("office_body").id, "inspection": m.inspections[rel].id}
+                              "office_body": m.world.org("office_body").id,
+                              "inspection": m.inspections.get(rel, m.inspections["same"]).id}
     await prepare(m, row, rel, values, database, client)
     target = target_id(m, row.target, rel, values)
     params = {"organisation_id": m.org_id(rel), "user_id": m.users[rel].id, "seq": m.seqs.get(rel),
               "membership_id": values.get("membership"),
               "integration_client_id": target_id(m, "client", rel, values),
               "duty_list_id": target_id(m, "duty_list", rel, values), "item_id": target_id(m, "item", rel, values),
-              "inspection_id": m.inspections[rel].id, "finding_id": m.findings[rel].id,
-              "measure_id": m.measures[rel].id, "extension_request_id": m.extensions[rel].id, **row.path}
+              **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
+                  ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
+                  ("extension_request", m.extensions))}, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
