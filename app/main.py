@@ -26,10 +26,13 @@ from app.routers import (
     designations,
     duty_list_obligations,
     duty_lists,
+    findings,
     health,
+    inspections,
     integration_clients,
     lead_decisions,
     me,
+    measures,
     meta,
     organisations,
     profiles,
@@ -57,7 +60,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
-                  public_duty_lists, public_lead_decisions, public_reports)
+                  inspections, findings, measures, public_duty_lists, public_lead_decisions, public_reports)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

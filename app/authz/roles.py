@@ -31,11 +31,16 @@ class Permission(str, enum.Enum):
     # Working on reports (drafting, submitting, receiving, accepting, publishing, generating the
     # obligations); the report workflow then says which role, at which organisation, takes each step.
     reports_write = "reports:write"
+    # Inspections and findings: reading for every role (in scope); registering, planning, reporting,
+    # verifying and closing for the working roles; the finding workflow table then says which role,
+    # at which of the finding's organisations, takes each step.
+    findings_read = "findings:read"
+    findings_write = "findings:write"
 
 
 _READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read,
-                Permission.reports_read}
-_DUTY_WORK = {Permission.duty_lists_write, Permission.reports_write}
+                Permission.reports_read, Permission.findings_read}
+_DUTY_WORK = {Permission.duty_lists_write, Permission.reports_write, Permission.findings_write}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
@@ -47,7 +52,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.leadership: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read,
                                                              Permission.lead_decisions_write}),
     Role.staff: frozenset(_READ_BASICS | _DUTY_WORK),
-    Role.inspector: frozenset(_READ_BASICS),
+    # Inspectors register findings during a campaign and look back on them (DOMAIN.md roles).
+    Role.inspector: frozenset(_READ_BASICS | {Permission.findings_write}),
     Role.discipline: frozenset(_READ_BASICS),
     Role.viewer: frozenset(_READ_BASICS),
 }
@@ -60,6 +66,7 @@ CLIENT_SCOPES: dict[str, Permission] = {
     "duty_lists:read": Permission.duty_lists_read,
     "lead_decisions:read": Permission.lead_decisions_read,
     "reports:read": Permission.reports_read,
+    "findings:read": Permission.findings_read,
 }
 
 

@@ -11,9 +11,33 @@ from app.models.duty_list import (
     ResponsibilityItem,
     ResponsibilityItemOrganisation,
 )
+from app.models.finding import (
+    ExtensionRequest,
+    ExtensionStatus,
+    Finding,
+    FindingLink,
+    FindingLookback,
+    FindingParty,
+    FindingPartyRole,
+    FindingRelation,
+    FindingStatus,
+    LookbackOutcome,
+    LookbackPerformer,
+    Measure,
+    MeasureStatus,
+    ProgressUpdate,
+    RectificationType,
+)
 from app.models.history import TransitionHistory
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
+from app.models.inspection import (
+    DispatchCadence,
+    Inspection,
+    InspectionCategory,
+    InspectionKind,
+    InspectionOrganisation,
+)
 from app.models.lead_decision import (
     DecisionLevel,
     LeadDecision,
@@ -42,10 +66,14 @@ from app.models.report import (
 
 __all__ = [
     "GENESIS_HASH", "AuditChainHead", "AuditEvent", "Base", "CoordinationMember", "DecisionLevel", "Designation",
-    "DesignationKey", "DutyDomain", "DutyList", "DutyListStatus", "IdempotencyRecord", "IntegrationClient",
+    "DesignationKey", "DispatchCadence", "DutyDomain", "DutyList", "DutyListStatus", "ExtensionRequest",
+    "ExtensionStatus", "Finding", "FindingLink", "FindingLookback", "FindingParty", "FindingPartyRole",
+    "FindingRelation", "FindingStatus", "IdempotencyRecord", "Inspection", "InspectionCategory", "InspectionKind",
+    "InspectionOrganisation", "IntegrationClient",
     "ItemRelation", "LeadDecision", "LeadDecisionItem", "LeadDecisionOpinion", "LeadDecisionParty",
-    "LeadDecisionStatus", "Membership", "OpinionStance", "Organisation", "OrganisationClosure", "OrganisationKind",
-    "OrganisationLevel", "PartyRole", "RecipientKind", "RefreshSession", "RefreshToken", "Report", "ReportKind", "ReportParty",
-    "ReportPartyRole", "ReportStatus", "ResponsibilityItem",
+    "LeadDecisionStatus", "LookbackOutcome", "LookbackPerformer", "Measure", "MeasureStatus", "Membership",
+    "OpinionStance", "Organisation", "OrganisationClosure", "OrganisationKind", "OrganisationLevel", "PartyRole",
+    "ProgressUpdate", "RecipientKind", "RectificationType", "RefreshSession", "RefreshToken", "Report", "ReportKind",
+    "ReportParty", "ReportPartyRole", "ReportStatus", "ResponsibilityItem",
     "ResponsibilityItemOrganisation", "Role", "TransitionHistory", "User", "new_id", "utcnow",
 ]

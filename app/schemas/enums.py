@@ -10,21 +10,31 @@ import enum
 from app.models import (
     DecisionLevel,
     DesignationKey,
+    DispatchCadence,
     DutyDomain,
     DutyListStatus,
+    ExtensionStatus,
+    FindingRelation,
+    FindingStatus,
+    InspectionKind,
     ItemRelation,
     LeadDecisionStatus,
+    LookbackOutcome,
+    LookbackPerformer,
+    MeasureStatus,
     OpinionStance,
     OrganisationKind,
     OrganisationLevel,
     PartyRole,
     RecipientKind,
+    RectificationType,
     ReportKind,
     ReportPartyRole,
     ReportStatus,
     Role,
 )
 from app.profiles.schema import BasisKind, CopyMode, LeadScope
+from app.schemas.measures import EvidenceKind
 from app.schemas.organisations import ComplaintChannelKind
 from app.schemas.reports import ComplianceBucket, ComplianceStanding, SectionTopic
 
@@ -142,6 +152,47 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "filed": ("已报送", "Filed"), "filed_late": ("逾期报送", "Filed late"), "missing": ("未报送", "Missing"),
         "overdue": ("逾期未报", "Overdue"),
     },
+    InspectionKind: {
+        "central_inspection": ("中央生态环境保护督察", "Central environmental inspection"),
+        "provincial_routine": ("省级例行督察", "Provincial routine inspection"),
+        "provincial_special": ("专项督察", "Special inspection"),
+        "daily": ("日常督察", "Daily inspection"),
+        "party_inspection": ("巡视", "Party inspection"),
+        "audit": ("审计", "Audit"),
+        "self_inspection": ("自查", "Self-inspection"),
+        "complaint_transfer": ("信访举报移交", "Transferred complaints"),
+    },
+    DispatchCadence: {
+        "weekly": ("每周调度", "Weekly"), "biweekly": ("每两周调度", "Every two weeks"),
+        "monthly": ("每月调度", "Monthly"), "quarterly": ("每季度调度", "Quarterly"),
+        "semiannual": ("每半年调度", "Every half year"),
+    },
+    FindingStatus: {
+        "registered": ("已登记", "Registered"), "assigned": ("已交办", "Assigned"),
+        "plan_submitted": ("整改方案待审", "Plan submitted"), "in_progress": ("整改中", "In progress"),
+        "closure_requested": ("已完成待销号", "Closure requested"), "closed": ("已完成并销号", "Closed"),
+        "unrectifiable_requested": ("申请认定无法整改", "Unrectifiable requested"),
+        "unrectifiable": ("无法整改", "Unrectifiable"), "sustained": ("长期整改持续推进", "Sustained"),
+    },
+    RectificationType: {
+        "immediate": ("立行立改", "Immediate"), "time_limited": ("限期整改", "Time-limited"),
+        "long_term": ("长期整改", "Long-term"),
+    },
+    MeasureStatus: {
+        "open": ("推进中", "Open"), "done": ("已完成待销号", "Done"), "verified": ("已销号", "Verified"),
+        "cannot_complete_requested": ("申请认定无法完成", "Cannot complete (requested)"),
+        "cannot_complete": ("无法继续整改落实", "Cannot complete"),
+    },
+    ExtensionStatus: {
+        "pending": ("待审批", "Pending"), "approved": ("已同意延期", "Approved"), "rejected": ("不同意延期", "Rejected"),
+    },
+    LookbackOutcome: {"passed": ("未反弹", "Passed"), "rebounded": ("反弹", "Rebounded")},
+    LookbackPerformer: {
+        "inspector": ("督察组/巡视组", "Inspector"), "rectification_office": ("整改办公室", "Rectification office"),
+        "rectifying_organisation": ("整改责任单位", "Rectifying organisation"),
+    },
+    FindingRelation: {"same_problem": ("同一问题", "Same problem"), "follow_up": ("举一反三", "Follow-up")},
+    EvidenceKind: {"document": ("文件", "Document"), "attachment": ("附件", "Attachment"), "link": ("链接", "Link")},
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
@@ -154,4 +205,8 @@ ENUM_NAMES: dict[type[enum.Enum], str] = {
     ReportKind: "report_kind", ReportStatus: "report_status",
     RecipientKind: "recipient_kind", ReportPartyRole: "report_party_role", CopyMode: "copy_mode",
     SectionTopic: "section_topic", ComplianceStanding: "compliance_standing", ComplianceBucket: "compliance_bucket",
+    InspectionKind: "inspection_kind",
+    DispatchCadence: "dispatch_cadence", FindingStatus: "finding_status", RectificationType: "rectification_type",
+    MeasureStatus: "measure_status", ExtensionStatus: "extension_status", LookbackOutcome: "lookback_outcome",
+    LookbackPerformer: "lookback_performer", FindingRelation: "finding_relation", EvidenceKind: "evidence_kind",
 }

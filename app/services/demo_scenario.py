@@ -16,6 +16,8 @@ and audit rows:
 - Reports: the 2024 obligations of both provinces are generated (annual reports due 2025-01-31
   in Hainan, inside the Spring Festival, and at the end of February 2025 in Henan); 海南省生态环境厅
   filed its annual report late, 海南省水务厅 is drafting, the rest are pending and overdue.
+- Findings (app/services/findings/demo.py): a routine inspection of 海南省生态环境厅 shaped like 001,
+  seven findings from registered to closed (销号 and 回头看), one task confirmed cannot-complete.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from app.schemas.lead_decisions import (
 from app.schemas.reports import ReportAction, ReportContent, ReportGenerate, ReportSection, ReportUpdate
 from app.schemas.responsibility_items import ResponsibilityItemCreate, ResponsibilityItemUpdate
 from app.services.duty_lists import commands, items, queries
+from app.services.findings import demo as findings_demo
 from app.services.lead_decisions import actions as ld_actions
 from app.services.lead_decisions import commands as ld_commands
 from app.services.lead_decisions import opinions
@@ -259,4 +262,5 @@ async def run(session: AsyncSession) -> dict[str, int]:
     await _henan(d)
     await _lead_decisions(d)
     reports = await _reports(d)
-    return {"duty_lists": 8, "lead_decisions": 2, "reports": reports}
+    findings = await findings_demo.run(session, _principal, d.org)
+    return {"duty_lists": 8, "lead_decisions": 2, "reports": reports, "findings": findings}

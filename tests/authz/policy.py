@@ -56,6 +56,8 @@ DUTY_READERS = USERS                                      # duty_lists:read: eve
 DUTY_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # duty_lists:write
 LD_READERS = USERS                                        # lead_decisions:read (the client holds another scope)
 LD_WRITERS = frozenset({"admin", "office", "leader", "leadership"})  # lead_decisions:write
+FINDING_READERS = USERS                                   # findings:read: every role (clients: by scope)
+FINDING_WRITERS = DUTY_WRITERS | {"inspector"}            # findings:write (DOMAIN.md: inspectors register)
 PUBLIC = "public"                                         # anyone, token or not
 REPORT_READERS = USERS                                    # reports: any role in scope (no client scope here)
 REPORT_WRITERS = frozenset({"admin", "staff", "leader", "office", "leadership"})  # reports:write
@@ -66,6 +68,8 @@ class Row:
     """One route's policy. Strings in `body`/`form`/`query` are `str.format`ted with the cell's
     values: {org} (the relation's organisation id), {env}, {caller}, {rel}, {username} and
     {password} (a signed-up target user), {token} (this run's audit resource_type),
+    {office_body} (督察领导小组, an inspecting body outside env's scope), {inspection} (the relation's
+    inspection),
     {refresh_token} (from prep), {new_password}."""
 
     who: frozenset[str] | str     # callers that pass the role check, or PUBLIC
@@ -102,6 +106,94 @@ def at_filer(*roles: str) -> dict[tuple[str, str], tuple[int, str]]:
 DRAFT_CONTENT = {"content": {"sections": [{"topic": "duty_performance", "heading": "一、职责履行情况",
                                            "body": "已履行"}]}}
 NEW_PASSWORD = "a much longer river phrase"
+
+# Inspections and findings (DOMAIN.md "Inspections and findings"). Each relation's organisation X was
+# inspected in a party inspection (巡视) by 督察领导小组 (`office_body`, outside env's scope; Henan's by its
+# government): X is its own rectification office (001: the inspected department's own office) and the
+# responsible (主责) organisation of its one finding, `in_progress` with rectification started, one open
+# measure and one pending extension request. So at `same` the caller's office role is the office and its
+# leader role the responsible leader; at `child` (env_unit's) it holds no role at the finding's organisations
+# (403). Reads: every role in scope. Steps: the table at the finding's organisations; a step that does not
+# leave in_progress is 409 for those who could take it in another state.
+_F = "/findings/{finding_id}"
+_OFFICE, _LEADER, _BOTH = frozenset({"office"}), frozenset({"leader"}), frozenset({"staff", "leader"})
+_LOOKERS = frozenset({"office", "leader", "inspector"})  # inspector at env: env is an organisation of the finding
+
+
+def _step(ok: int, acts: frozenset[str], body: dict[str, Any] | None = None, target: str = "finding") -> Row:
+    return Row(FINDING_WRITERS, ok, target, acts=acts, body=body or {}, if_match=True, write=target)
+
+
+FINDING_POLICY: dict[tuple[str, str], Row] = {
+    ("POST", "/inspections"): Row(  # a party inspection of {org}: its office is {org} itself, so only at same
+        FINDING_WRITERS, 201, "org", out=403, acts=_OFFICE, write="new:inspection",
+        body={"kind": "party_inspection", "title": "巡视", "inspecting_body_id": "{office_body}",
+              "inspected_organisation_ids": ["{org}"]}),
+    ("GET", "/inspections"): Row(FINDING_READERS, 200, "inspection", out=200, lists="inspection",
+                                 query={"inspected_organisation_id": "{org}", **PAGE}),
+    ("GET", "/inspections/{inspection_id}"): Row(FINDING_READERS, 200, "inspection"),
+    ("PATCH", "/inspections/{inspection_id}"): Row(FINDING_WRITERS, 200, "inspection", acts=_OFFICE,
+                                                   body={"note": "已印发整改工作方案"}, if_match=True,
+                                                   write="inspection"),
+    ("GET", "/inspections/{inspection_id}/categories"): Row(FINDING_READERS, 200, "inspection"),
+    ("POST", "/inspections/{inspection_id}/categories"): Row(FINDING_WRITERS, 201, "inspection", acts=_OFFICE,
+                                                             body={"title": "方面"}, write="new:inspection_category"),
+    ("POST", "/findings"): Row(  # the inspection is a body reference: out of scope is 422
+        FINDING_WRITERS, 201, "org", out=422, acts=_OFFICE, write="new:finding",
+        body={"inspection_id": "{inspection}", "title": "新发现的问题"}),
+    ("GET", "/findings"): Row(FINDING_READERS, 200, "finding", out=200, lists="finding",
+                              query={"subtree_of": "{org}", **PAGE}),
+    ("GET", _F): Row(FINDING_READERS, 200, "finding"),
+    ("PATCH", _F): _step(200, _OFFICE, {"title": "改"}),
+    ("POST", f"{_F}/assign"): _step(409, _OFFICE, {"responsible_organisation_id": "{env}",
+                                                   "deadline": "2030-01-01"}),
+    ("POST", f"{_F}/submit-plan"): _step(409, _LEADER, {"measures": [{"title": "措施", "deadline": "2030-01-01"}]}),
+    ("POST", f"{_F}/approve-plan"): _step(409, _OFFICE),
+    ("POST", f"{_F}/return"): _step(409, _OFFICE, {"comment": "退回"}),
+    ("POST", f"{_F}/return-amendment"): _step(409, _OFFICE, {"comment": "退回"}),
+    ("POST", f"{_F}/amend-plan"): _step(200, _LEADER, {"measures": [{"title": "第二阶段", "deadline": "2030-01-01"}]}),
+    ("POST", f"{_F}/request-closure"): _step(  # the measure is open: 409 measures_outstanding
+        409, _LEADER, {"summary": "完成", "evidence": [{"kind": "link", "title": "公告", "reference": "https://x.cn"}]}),
+    ("POST", f"{_F}/close"): _step(409, _OFFICE, {"verification_note": "核验"}),
+    ("POST", f"{_F}/reject-closure"): _step(409, _OFFICE, {"comment": "未完成"}),
+    ("POST", f"{_F}/declare-unrectifiable"): _step(200, _LEADER, {"reason": "无法整改",
+                                                                   "confirming_organisation_id": "{env}"}),
+    ("POST", f"{_F}/approve-unrectifiable"): _step(409, _OFFICE),
+    ("POST", f"{_F}/reject-unrectifiable"): _step(409, _OFFICE, {"comment": "继续整改"}),
+    ("POST", f"{_F}/sustain"): _step(409, _OFFICE),  # not a long-term finding
+    ("GET", f"{_F}/history"): Row(FINDING_READERS, 200, "finding"),
+    ("GET", f"{_F}/progress-updates"): Row(FINDING_READERS, 200, "finding"),
+    ("POST", f"{_F}/progress-updates"): Row(FINDING_WRITERS, 201, "finding", acts=_BOTH, body={"summary": "进展"},
+                                            write="new:progress_update"),
+    ("GET", f"{_F}/lookbacks"): Row(FINDING_READERS, 200, "finding"),
+    ("POST", f"{_F}/lookbacks"): Row(  # in_progress: nothing to look back on yet
+        FINDING_WRITERS, 409, "finding", acts=_LOOKERS, body={"outcome": "passed", "note": "回头看"},
+        write="finding"),
+    ("GET", f"{_F}/extension-requests"): Row(FINDING_READERS, 200, "finding"),
+    ("POST", f"{_F}/extension-requests"): Row(  # one is pending already: 409 for the leader
+        FINDING_WRITERS, 409, "finding", acts=_LEADER, body={"requested_deadline": "2031-01-01", "reason": "延期"},
+        write="new:extension_request"),
+    ("GET", f"{_F}/extension-requests/{{extension_request_id}}"): Row(FINDING_READERS, 200, "extension_request"),
+    ("GET", f"{_F}/extension-requests/{{extension_request_id}}/history"): Row(FINDING_READERS, 200,
+                                                                               "extension_request"),
+    ("POST", f"{_F}/extension-requests/{{extension_request_id}}/approve"): _step(200, _OFFICE,
+                                                                                target="extension_request"),
+    ("POST", f"{_F}/extension-requests/{{extension_request_id}}/reject"): _step(
+        200, _OFFICE, {"comment": "不同意"}, target="extension_request"),
+    ("GET", f"{_F}/measures"): Row(FINDING_READERS, 200, "finding"),
+    ("GET", "/measures/{measure_id}"): Row(FINDING_READERS, 200, "measure"),
+    ("POST", "/measures/{measure_id}/complete"): _step(200, _LEADER, target="measure"),
+    ("POST", "/measures/{measure_id}/declare-cannot-complete"): _step(
+        200, _LEADER, {"reason": "无法完成", "confirming_organisation_id": "{env}",
+                       "evidence": [{"kind": "document", "title": "复函", "reference": "琼财函〔2021〕1号"}]},
+        target="measure"),
+    ("POST", "/measures/{measure_id}/verify"): _step(409, _OFFICE, target="measure"),  # open, not done
+    ("POST", "/measures/{measure_id}/reopen"): _step(409, _OFFICE, {"comment": "未完成"}, target="measure"),
+    ("POST", "/measures/{measure_id}/confirm"): _step(409, _OFFICE, target="measure"),
+    ("POST", "/measures/{measure_id}/reject-cannot-complete"): _step(409, _OFFICE, {"comment": "继续"},
+                                                                     target="measure"),
+    ("GET", "/measures/{measure_id}/history"): Row(FINDING_READERS, 200, "measure"),
+}
 
 POLICY: dict[tuple[str, str], Row] = {
     # Public: health, labels, profiles (they restate published texts), docs, signing in.
@@ -301,6 +393,7 @@ POLICY: dict[tuple[str, str], Row] = {
     # Published reports, for anyone (000 §(十二)); the target is env's report, published for the cell.
     ("GET", "/public/reports"): Row(PUBLIC, 200),
     ("GET", "/public/reports/{report_id}"): Row(PUBLIC, 200, prep="report:published"),
+    **FINDING_POLICY,
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -28,13 +29,22 @@ from app.models import (
     AuditEvent,
     DecisionLevel,
     DutyList,
+    ExtensionRequest,
+    Finding,
+    FindingLookback,
+    FindingParty,
+    Inspection,
+    InspectionCategory,
+    InspectionOrganisation,
     IntegrationClient,
     LeadDecision,
     LeadDecisionParty,
     LeadDecisionStatus,
+    Measure,
     Membership,
     Organisation,
     PartyRole,
+    ProgressUpdate,
     Report,
     ReportStatus,
     ResponsibilityItem,
@@ -57,13 +67,19 @@ from tests.factories import TEST_PASSWORD, auth, designate, make_user
 from tests.report_factories import COMPLETE_SECTIONS, make_report
 
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
-          "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report}
+          "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
+          "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
-                 "lead_decision": "lead_decision", "report": "report"}
+                 "lead_decision": "lead_decision", "report": "report",
+                 "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
+                 "progress_update": "progress_update", "lookback": "finding_lookback",
+                 "extension_request": "extension_request"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
-            "report": Report}
+            "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
+            "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
+            "extension_request": ExtensionRequest}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
 # `action_forbidden`, a 403 of its own (app/workflows/engine.py).
 REFUSALS = {401: {("unauthenticated", "Authentication required")},
@@ -103,6 +119,11 @@ class Matrix:
     items: dict[str, ResponsibilityItem] = field(default_factory=dict)
     decisions: dict[str, uuid.UUID] = field(default_factory=dict)  # relation → a decision its org raised
     reports: dict[str, Report] = field(default_factory=dict)  # filed by each relation's organisation
+    # Per relation: a party inspection of its organisation, one in_progress finding, a measure, a pending extension.
+    inspections: dict[str, Inspection] = field(default_factory=dict)
+    findings: dict[str, Finding] = field(default_factory=dict)
+    measures: dict[str, Measure] = field(default_factory=dict)
+    extensions: dict[str, ExtensionRequest] = field(default_factory=dict)
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -150,6 +171,7 @@ async def matrix(world, database) -> Matrix:
         reports = {r: await make_report(s, world.org(RELATION_ORG[r]), recipients=(world.org("hainan"),))
                    for r in RELATIONS}
         await s.flush()
+        findings_world = await _findings_world(s, world)
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
         seqs = {r.resource_id: r.seq for r in (await s.execute(
@@ -161,7 +183,7 @@ async def matrix(world, database) -> Matrix:
     headers = {role: auth(user) for role, user in people.items()}  # minted once per world
     headers["client"] = {"Authorization": f"Bearer {client_token}"}
     headers[ANONYMOUS] = {}
-    m = Matrix(world, headers, users, clients, seqs, token, duty_lists=duty_lists, items=items)
+    m = Matrix(world, headers, users, clients, seqs, token, duty_lists=duty_lists, items=items, **findings_world)
     m.callers = {role: (User, user.id) for role, user in people.items()}
     m.callers["client"] = (IntegrationClient, caller.id)
     m.decisions = decisions
@@ -187,12 +209,50 @@ async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
     return decision.id
 
 
+async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
+    """Per relation (see tests/authz/policy.py FINDING_POLICY): inspection, finding, measure, extension."""
+    made: dict[str, dict[str, Any]] = {"inspections": {}, "findings": {}, "measures": {}, "extensions": {}}
+    started = date(2026, 1, 5)
+    for relation in RELATIONS:
+        org = world.org(RELATION_ORG[relation])
+        henan = org.jurisdiction_id == world.org("henan").id
+        body = world.org("henan_gov" if henan else "office_body")
+        inspection = Inspection(jurisdiction_id=org.jurisdiction_id, kind="party_inspection", title=f"巡视 {relation}",
+                                inspecting_body_id=body.id, rectification_office_id=org.id)
+        s.add(inspection)
+        await s.flush()
+        s.add(InspectionOrganisation(inspection_id=inspection.id, organisation_id=org.id))
+        finding = Finding(jurisdiction_id=org.jurisdiction_id, inspection_id=inspection.id, title=f"问题 {relation}",
+                          status="in_progress", rectification_office_id=org.id, inspecting_body_id=body.id,
+                          responsible_organisation_id=org.id, deadline=date(2030, 6, 30),
+                          original_deadline=date(2030, 6, 30), rectification_started_on=started)
+        s.add(finding)
+        await s.flush()
+        s.add_all([FindingParty(finding_id=finding.id, organisation_id=org.id, role=role)
+                   for role in ("rectification_office", "responsible")])
+        s.add(FindingParty(finding_id=finding.id, organisation_id=body.id, role="inspecting_body"))
+        measure = Measure(finding_id=finding.id, jurisdiction_id=org.jurisdiction_id, title="措施",
+                          deadline=date(2030, 1, 1), original_deadline=date(2030, 1, 1))
+        extension = ExtensionRequest(finding_id=finding.id, requested_deadline=date(2031, 1, 1),
+                                     previous_deadline=date(2030, 6, 30), reason="延期")
+        s.add_all([measure, extension])
+        await s.flush()
+        for key, value in (("inspections", inspection), ("findings", finding), ("measures", measure),
+                           ("extensions", extension)):
+            made[key][relation] = value
+    return made
+
+
 # ---------------------------------------------------------------------------------- one cell
 
 
 def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]) -> Any:
     client = m.clients.get(relation)
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
+    records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
+               "extension_request": m.extensions}
+    if kind in records:
+        return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
             "event": m.seqs.get(relation), "membership": values.get("membership"),
             "duty_list": duty_list.id if duty_list else None, "item": item.id if item else None,
@@ -280,6 +340,10 @@ def outside(m: Matrix, kind: str, items: list[dict[str, Any]]) -> list[str]:
             orgs = [ms["organisation_id"] for ms in item["memberships"]] or ["<no membership shown>"]
         elif kind in ("duty_list", "item"):
             orgs = [item["organisation"]["id"]]
+        elif kind == "finding":
+            orgs = [item["responsible_organisation"]["id"]]
+        elif kind == "inspection":
+            orgs = [o["id"] for o in item["inspected_organisations"]]
         else:
             orgs = [item["organisation_id"]]
         found += [f"{kind} {item_key(kind, item)} shows organisation {o}" for o in orgs if o not in visible]
@@ -320,7 +384,9 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
     rel = relation or "same"
     values: dict[str, Any] = {"org": m.org_id(rel), "env": m.org_id("same"), "caller": caller, "rel": rel,
                               "username": m.users["same"].username, "password": TEST_PASSWORD,
-                              "new_password": NEW_PASSWORD, "token": m.token, "hainan": m.world.org("hainan").id}
+                              "new_password": NEW_PASSWORD, "token": m.token, "hainan": m.world.org("hainan").id,
+                              "office_body": m.world.org("office_body").id,
+                              "inspection": m.inspections.get(rel, m.inspections["same"]).id}
     await prepare(m, row, rel, values, database, client)
     target = target_id(m, row.target, rel, values)
     params = {"organisation_id": m.org_id(rel), "user_id": m.users[rel].id, "seq": m.seqs.get(rel),
@@ -328,7 +394,9 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "integration_client_id": target_id(m, "client", rel, values),
               "duty_list_id": target_id(m, "duty_list", rel, values), "item_id": target_id(m, "item", rel, values),
               "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
-              **row.path}
+              **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
+                  ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
+                  ("extension_request", m.extensions))}, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -403,5 +471,6 @@ async def test_known_bug_cell(method, path, caller, relation, why, matrix, datab
 def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
-             "item": 46, "lead_decision": 46, "report": 46}
+             "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
+             "extension_request": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

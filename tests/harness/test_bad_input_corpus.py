@@ -256,8 +256,8 @@ async def targets(client, world, database) -> Targets:
                                profile_code="hainan", profile_version=1)
         s.add(public_list)
         await s.flush()
-    async with database.transaction() as s:
         decision = await make_lead_decision(s, world)
+    findings = await _finding_targets(client, world)
     async with database.transaction() as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
@@ -266,11 +266,37 @@ async def targets(client, world, database) -> Targets:
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
         "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"],
-        "lead_decision_id": str(decision), "report_id": str(report.id)}, per_path={
+        "lead_decision_id": str(decision), "report_id": str(report.id), **findings}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)},
         "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
         "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
         "/public/organisations/{organisation_id}/duty-list": {"organisation_id": str(world.org("water").id)}})
+
+
+async def _finding_targets(client, world) -> dict[str, str]:
+    """A party inspection of env (env is its own rectification office), one finding in progress with a
+    measure, and a pending extension request: every findings path parameter gets a real object."""
+    office, leader = world.headers("env_office"), world.headers("env_leader")
+
+    async def post(path: str, headers: dict[str, str], body: dict, etag: str | None = None) -> dict:
+        r = await client.post(path, json=body, headers={**headers, **({"If-Match": etag} if etag else {})})
+        assert r.status_code in (200, 201), r.text
+        return {**r.json(), "_etag": r.headers.get("etag")}
+
+    inspection = await post("/inspections", office, {
+        "kind": "party_inspection", "title": "语料测试巡视", "inspecting_body_id": str(world.org("office_body").id),
+        "inspected_organisation_ids": [str(world.org("env").id)]})
+    finding = await post("/findings", office, {"inspection_id": inspection["id"], "title": "语料测试问题"})
+    finding = await post(f"/findings/{finding['id']}/assign", office, {
+        "responsible_organisation_id": str(world.org("env").id), "deadline": "2030-06-30"}, finding["_etag"])
+    finding = await post(f"/findings/{finding['id']}/submit-plan", leader, {
+        "measures": [{"title": "语料测试措施", "deadline": "2030-01-01"}]}, finding["_etag"])
+    finding = await post(f"/findings/{finding['id']}/approve-plan", office, {}, finding["_etag"])
+    measures = await client.get(f"/findings/{finding['id']}/measures", headers=office)
+    extension = await post(f"/findings/{finding['id']}/extension-requests", leader, {
+        "requested_deadline": "2031-01-01", "reason": "语料测试"})
+    return {"inspection_id": inspection["id"], "finding_id": finding["id"],
+            "measure_id": measures.json()["items"][0]["id"], "extension_request_id": extension["id"]}
 
 
 def needs_if_match(operation: tuple[str, str, dict]) -> bool:
