@@ -47,15 +47,26 @@ ItemFilters = Annotated[DutyListItemFilter, Query()]
 ACTION_ERRORS = problem_responses(404, 409, 412, 428)
 
 
-def _link(operation: str) -> dict:
-    return {"operationId": operation, "parameters": {"path.duty_list_id": "$response.body#/id",
-                                                     "header.if-match": "$response.header.ETag"}}
+def _link(operation: str, *, if_match: bool = True) -> dict:
+    parameters = {"path.duty_list_id": "$response.body#/id"}
+    if if_match:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationId": operation, "parameters": parameters}
 
 
-# OpenAPI links carry a version's id and ETag into the next step (stateful fuzzing walks them).
-_LINKS = {"GetDutyList": {"operationId": "get_duty_list", "parameters": {"path.duty_list_id": "$response.body#/id"}},
-          "SubmitDutyList": _link("submit_duty_list"), "PublishDutyList": _link("publish_duty_list"),
-          "UpdateDutyList": _link("update_duty_list")}
+# OpenAPI links carry a version's id and ETag into the next step (the stateful walk follows them:
+# tests/contract/test_stateful.py). A new version leads to its edits and publication; a published
+# one to its revision and retirement.
+_GET = {"GetDutyList": _link("get_duty_list", if_match=False)}
+_EDIT = {"UpdateDutyList": _link("update_duty_list"), "SubmitDutyList": _link("submit_duty_list"),
+         "PublishDutyList": _link("publish_duty_list"),
+         "CreateResponsibilityItem": _link("create_responsibility_item", if_match=False)}
+_AFTER_PUBLICATION = {"ReviseDutyList": _link("revise_duty_list"), "RetireDutyList": _link("retire_duty_list")}
+_LINKS = {**_GET, **_EDIT}
+_ITEM_LINKS = {name: {"operationId": op, "parameters": {"path.item_id": "$response.body#/id",
+                                                          "header.If-Match": "$response.header.ETag"}}
+               for name, op in (("UpdateResponsibilityItem", "update_responsibility_item"),
+                                ("DeleteResponsibilityItem", "delete_responsibility_item"))}
 
 
 def _with_etag(response: Response, read: DutyListRead) -> DutyListRead:
@@ -85,7 +96,7 @@ async def list_duty_lists(session: SessionDep, page: PageDep, filters: Filters, 
 
 
 @router.get("/{duty_list_id}", response_model=DutyListRead, responses={
-    200: {"links": _LINKS}, **problem_responses(404)})
+    200: {"links": {**_EDIT, **_AFTER_PUBLICATION}}, **problem_responses(404)})
 async def get_duty_list(duty_list_id: uuid.UUID, session: SessionDep, response: Response,
                         principal: Reader) -> DutyListRead:
     """One version with its `ETag` and the actions you may take. 404 when you may not see it."""
@@ -134,7 +145,8 @@ async def return_duty_list(duty_list_id: uuid.UUID, body: DutyListReturn, sessio
                                                            body.comment))
 
 
-@router.post("/{duty_list_id}/publish", response_model=DutyListRead, responses=ACTION_ERRORS)
+@router.post("/{duty_list_id}/publish", response_model=DutyListRead,
+             responses={200: {"links": {**_GET, **_AFTER_PUBLICATION}}, **ACTION_ERRORS})
 async def publish_duty_list(duty_list_id: uuid.UUID, body: DutyListPublish, session: SessionDep,
                             response: Response, principal: Writer, if_match: IfMatch = None) -> DutyListRead:
     """→ published, by the owner's leader: from draft where the profile needs no approval (Hainan 000 §(七),
@@ -186,7 +198,7 @@ async def list_duty_list_items(duty_list_id: uuid.UUID, session: SessionDep, pag
 
 
 @router.post("/{duty_list_id}/items", status_code=201, response_model=ResponsibilityItemRead,
-             responses={201: {"description": "Created; `Location` and `ETag` are set."},
+             responses={201: {"description": "Created; `Location` and `ETag` are set.", "links": _ITEM_LINKS},
                         **problem_responses(403, 404, 409, 422)})
 async def create_responsibility_item(duty_list_id: uuid.UUID, body: ResponsibilityItemCreate, session: SessionDep,
                                      guard: IdempotencyDep, principal: Writer) -> Response:

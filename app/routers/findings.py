@@ -59,7 +59,7 @@ CREATED = {"description": "Created."}
 
 def _link(operation: str) -> dict:
     return {"operationId": operation, "parameters": {"path.finding_id": "$response.body#/id",
-                                                     "header.if-match": "$response.header.ETag"}}
+                                                     "header.If-Match": "$response.header.ETag"}}
 
 
 # OpenAPI links carry a finding's id and ETag into the next step (stateful fuzzing walks them).

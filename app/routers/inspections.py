@@ -39,7 +39,7 @@ Filters = Annotated[InspectionFilter, Depends()]
 _LINKS = {"GetInspection": {"operationId": "get_inspection", "parameters": {"path.inspection_id": "$response.body#/id"}},
           "UpdateInspection": {"operationId": "update_inspection",
                                "parameters": {"path.inspection_id": "$response.body#/id",
-                                              "header.if-match": "$response.header.ETag"}},
+                                              "header.If-Match": "$response.header.ETag"}},
           "CreateCategory": {"operationId": "create_inspection_category",
                              "parameters": {"path.inspection_id": "$response.body#/id"}}}
 

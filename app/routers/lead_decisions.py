@@ -49,7 +49,7 @@ ACTION = problem_responses(403, 404, 409, 412, 422, 428)
 def _link(operation: str, *, etag: bool = True) -> dict[str, object]:
     params: dict[str, str] = {"path.lead_decision_id": "$response.body#/id"}
     if etag:
-        params["header.if-match"] = "$response.header.ETag"
+        params["header.If-Match"] = "$response.header.ETag"
     return {"operationId": operation, "parameters": params}
 
 

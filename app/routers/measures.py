@@ -37,7 +37,7 @@ Reader = Annotated[Principal, require(Permission.findings_read)]
 Writer = Annotated[Principal, require(Permission.findings_write)]
 STEP_ERRORS = problem_responses(403, 404, 409, 412, 428)
 _LINKS = {"CompleteMeasure": {"operationId": "complete_measure", "parameters": {
-    "path.measure_id": "$response.body#/id", "header.if-match": "$response.header.ETag"}}}
+    "path.measure_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"}}}
 
 
 def _etag(response: Response, read: MeasureRead) -> MeasureRead:

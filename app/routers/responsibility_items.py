@@ -50,7 +50,14 @@ async def get_responsibility_item(item_id: uuid.UUID, session: SessionDep, respo
     return read
 
 
-@router.patch("/{item_id}", response_model=ResponsibilityItemRead, responses=problem_responses(404, 409, 412, 428))
+_LINKS = {name: {"operationId": op, "parameters": {"path.item_id": "$response.body#/id",
+                                                     "header.If-Match": "$response.header.ETag"}}
+          for name, op in (("UpdateResponsibilityItem", "update_responsibility_item"),
+                           ("DeleteResponsibilityItem", "delete_responsibility_item"))}
+
+
+@router.patch("/{item_id}", response_model=ResponsibilityItemRead,
+              responses={200: {"links": _LINKS}, **problem_responses(404, 409, 412, 428)})
 async def update_responsibility_item(item_id: uuid.UUID, body: ResponsibilityItemUpdate, session: SessionDep,
                                      response: Response, principal: Writer,
                                      if_match: IfMatch = None) -> ResponsibilityItemRead:

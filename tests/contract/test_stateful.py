@@ -216,6 +216,54 @@ USER_WRITES = (
 )
 
 
+# ---------------------------------------------------------------------------- duty lists
+
+DutyListBase = schema.include(path_regex="^/(duty-lists|responsibility-items)").as_state_machine()
+_DUTY_LIST_CREATED = DutyListBase.bundles["POST /duty-lists -> 201"]
+_DUTY_LIST_CREATE = schema["/duty-lists"]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE,
+                                                              phase=TestPhase.STATEFUL)
+
+
+async def _duty_worker(database_url: str, world: World) -> str:
+    """A token for someone who is both staff and leader at env: the walk acts as one caller, and a
+    list needs staff to draft and revise it and its leader to publish and retire it (000 §(七))."""
+    from app.models import Role
+    from tests.factories import make_user
+
+    database = Database(database_url, pooled=False)
+    try:
+        async with database.transaction() as session:
+            user = await make_user(session, "t.env.worker", (world.org("env"), Role.staff),
+                                   (world.org("env"), Role.leader))
+        return token_for(user)
+    finally:
+        await database.dispose()
+
+
+@chains_only
+class DutyListWalk(WalkHooks, DutyListBase):
+    def setup(self) -> None:
+        super().setup()
+        self.token = asyncio.run(_duty_worker(self.database_url, self.world))
+
+    @initialize(target=_DUTY_LIST_CREATED, case=_DUTY_LIST_CREATE)
+    def create_duty_list(self, case):
+        # One list per organisation: the walk's list is env's, and later creates are the 409 they should be.
+        case.body = {**case.body, "organisation_id": str(self.world.org("env").id)}
+        return self.start_with(case)
+
+
+DUTY_LIST_WRITES = (
+    ("POST", "/duty-lists"),
+    ("PATCH", "/duty-lists/{duty_list_id}"),
+    ("POST", "/duty-lists/{duty_list_id}/publish"),
+    ("POST", "/duty-lists/{duty_list_id}/revise"),
+    ("POST", "/duty-lists/{duty_list_id}/items"),
+    ("PATCH", "/responsibility-items/{item_id}"),
+    ("DELETE", "/responsibility-items/{item_id}"),
+)
+
+
 # --------------------------------------------------------------------------------- tests
 
 
@@ -273,3 +321,8 @@ def test_organisation_walk_reaches_every_write_without_failures(walk_app):
 @pytest.mark.fuzz
 def test_user_walk_reaches_every_write_without_failures(walk_app, cheap_hashing):
     _assert_walk(_walk(UserWalk, walk_app, USER_WRITES), USER_WRITES)
+
+
+@pytest.mark.fuzz
+def test_duty_list_walk_reaches_every_write_without_failures(walk_app):
+    _assert_walk(_walk(DutyListWalk, walk_app, DUTY_LIST_WRITES), DUTY_LIST_WRITES)
