@@ -95,6 +95,22 @@ class ValidationFailed(DomainError):
     status, code, title = 422, "validation_failed", "Request is not valid"
 
 
+class FieldErrors:
+    """Collects every bad field of a request body, so the client sees them all in one 422.
+
+    `add(pointer, type, message)` per field (a JSON pointer into the body), then `raise_if_any()`."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, pointer: str, type_: str, message: str) -> None:
+        self.errors.append({"pointer": pointer, "source": "body", "type": type_, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed("One or more fields are invalid; see errors.", errors=self.errors)
+
+
 class IdempotencyKeyReused(ValidationFailed):
     code = "idempotency_key_reused"
 

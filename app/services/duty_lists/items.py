@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from app.core.etag import check_if_match
 from app.models import (
     DutyList,
@@ -72,21 +72,11 @@ async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UU
     return await read_item(session, item)
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, pointer: str, type_: str, message: str) -> None:
-        self.errors.append({"pointer": pointer, "source": "body", "type": type_, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed("One or more fields are invalid; see errors.", errors=self.errors)
 
 
 async def _check_references(session: AsyncSession, dl: DutyList, fields: dict[str, Any],
                             current: LoadedItem | None) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     for name in ("lead_organisation_ids", "cooperating_organisation_ids"):
         for i, org_id in enumerate(fields.get(name) or []):
             org = await session.get(Organisation, org_id)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
-from app.core.errors import Conflict, PermissionDenied
+from app.core.errors import Conflict, FieldErrors, PermissionDenied
 from app.core.etag import check_if_match
 from app.models import (
     Finding,
@@ -51,7 +51,6 @@ from app.services import audit
 from app.services.findings import access, steps
 from app.services.findings.queries import to_read
 from app.services.inspections import access as inspections_access
-from app.services.inspections.access import FieldErrors
 
 R = FindingPartyRole
 _FINAL = (FindingStatus.closed, FindingStatus.unrectifiable)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, FieldErrors, NotFound
 from app.core.etag import check_if_match
 from app.models import ExtensionRequest, Finding, Organisation, TransitionHistory, utcnow
 from app.models.finding import OPEN_STATUSES
@@ -27,7 +27,6 @@ from app.schemas.findings import ExtensionRequestCreate, ExtensionRequestPage, E
 from app.schemas.history import HistoryPage
 from app.services import audit, history
 from app.services.findings import access, steps
-from app.services.inspections.access import FieldErrors
 from app.services.paging import keyset_page
 from app.services.transitions import apply_transition
 from app.workflows.engine import allowed_actions

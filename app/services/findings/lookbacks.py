@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
+from app.core.errors import FieldErrors
 from app.models import Finding, FindingLookback, LookbackOutcome, LookbackPerformer, Role
 from app.schemas.findings import LookbackCreate, LookbackPage, LookbackRead
 from app.services import audit
 from app.services.findings import access, steps
-from app.services.inspections.access import FieldErrors, briefs
+from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
 
 RESOURCE = "finding_lookback"

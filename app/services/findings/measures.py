@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
-from app.core.errors import NotFound
+from app.core.errors import FieldErrors, NotFound
 from app.core.etag import check_if_match
 from app.models import Finding, FindingStatus, Measure, MeasureStatus, Organisation, utcnow
 from app.schemas.history import HistoryPage
@@ -33,7 +33,7 @@ from app.schemas.measures import (
 )
 from app.services import history
 from app.services.findings import access, steps
-from app.services.inspections.access import FieldErrors, briefs
+from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
 from app.services.transitions import apply_transition
 from app.workflows.engine import allowed_actions, check

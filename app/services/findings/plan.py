@@ -22,13 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
-from app.core.errors import Conflict
+from app.core.errors import Conflict, FieldErrors
 from app.models import Finding, Measure, MeasureStatus, utcnow
 from app.schemas.findings import FindingPlanSubmit, FindingRead
 from app.services import audit
 from app.services.findings import steps
 from app.services.findings.queries import to_read
-from app.services.inspections.access import FieldErrors
 
 _MEASURE_FIELDS = ("title", "description", "phase", "deadline", "responsible_unit_id", "responsible_person")
 

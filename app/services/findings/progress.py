@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import add_months, today_in_zone
+from app.core.errors import FieldErrors
 from app.models import DispatchCadence, Finding, Inspection, ProgressUpdate
 from app.schemas.findings import (
     ProgressSchedule,
@@ -33,7 +34,7 @@ from app.schemas.findings import (
 )
 from app.services import audit
 from app.services.findings import access
-from app.services.inspections.access import FieldErrors, briefs
+from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
 from app.workflows.engine import check
 from app.workflows.findings import FINDING_WORKFLOW

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
+from app.core.errors import FieldErrors
 from app.core.etag import check_if_match
 from app.models import Finding, Organisation, OrganisationClosure
 from app.services.findings import access
-from app.services.inspections.access import FieldErrors, active_organisations
+from app.services.inspections.access import active_organisations
 from app.services.transitions import apply_transition
 from app.workflows.engine import check
 from app.workflows.findings import FINDING_WORKFLOW, FindingContext

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.authz.scoping import in_scope
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import NotFound
 from app.models import Inspection, InspectionOrganisation, Organisation, Role
 from app.schemas.duty_lists import OrganisationBrief
 
@@ -54,19 +54,6 @@ def can_register(principal: Principal, inspecting_body_id: uuid.UUID, office_id:
     """Inspectors of the inspecting body and the rectification office register (and edit the campaign)."""
     return Role.inspector in principal.roles_at(inspecting_body_id) or Role.office in principal.roles_at(office_id)
 
-
-class FieldErrors:
-    """422 field errors collected across a body, raised together."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, pointer: str, type_: str, message: str) -> None:
-        self.errors.append({"pointer": pointer, "source": "body", "type": type_, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed("One or more fields are invalid; see errors.", errors=self.errors)
 
 
 async def active_organisations(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organisation]:

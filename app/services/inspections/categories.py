@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import PermissionDenied
+from app.core.errors import FieldErrors, PermissionDenied
 from app.models import InspectionCategory, new_id
 from app.models.inspection import MAX_CATEGORY_DEPTH
 from app.schemas.inspections import CategoryCreate, CategoryList, CategoryRead
@@ -57,7 +57,7 @@ async def create_category(session: AsyncSession, principal: Principal, inspectio
     if not access.can_register(principal, inspection.inspecting_body_id, inspection.rectification_office_id):
         raise PermissionDenied("Only inspectors of the inspecting body or the rectification office add categories.")
     parent = None
-    errors = access.FieldErrors()
+    errors = FieldErrors()
     if body.parent_id is not None:
         parent = await session.scalar(select(InspectionCategory).where(
             InspectionCategory.id == body.parent_id, InspectionCategory.inspection_id == inspection.id))

@@ -25,7 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import Conflict, PermissionDenied
+from app.core.errors import Conflict, FieldErrors, PermissionDenied
 from app.core.etag import check_if_match
 from app.models import DesignationKey, Inspection, InspectionOrganisation, utcnow
 from app.models.inspection import SELF_RECTIFIED_KINDS
@@ -57,7 +57,7 @@ async def create_inspection(session: AsyncSession, principal: Principal, body: I
     wanted = [body.inspecting_body_id, *inspected_ids] + ([body.rectification_office_id]
                                                           if body.rectification_office_id else [])
     orgs = await access.active_organisations(session, wanted)
-    errors = access.FieldErrors()
+    errors = FieldErrors()
     if body.inspecting_body_id not in orgs:
         errors.add("/inspecting_body_id", "unknown_organisation", "not an active organisation")
     for i, org_id in enumerate(body.inspected_organisation_ids):
@@ -107,7 +107,7 @@ async def update_inspection(session: AsyncSession, principal: Principal, inspect
     if not access.can_register(principal, inspection.inspecting_body_id, inspection.rectification_office_id):
         raise PermissionDenied("Only inspectors of the inspecting body or the rectification office edit it.")
     changes = body.model_dump(exclude_unset=True, exclude={"rectification_plan"})
-    errors = access.FieldErrors()
+    errors = FieldErrors()
     for name in ("title", "dispatch_cadence"):
         if name in changes and changes[name] is None:
             errors.add(f"/{name}", "required", f"{name} cannot be removed")

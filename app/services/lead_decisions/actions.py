@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
+from app.core.errors import FieldErrors
 from app.core.etag import check_if_match
 from app.models import LeadDecision, LeadDecisionItem, PartyRole, utcnow
 from app.profiles import get_profile
@@ -40,7 +41,6 @@ from app.schemas.lead_decisions import (
 from app.services.duty_lists.lead_application import apply_decided_lead
 from app.services.lead_decisions import access, validation
 from app.services.lead_decisions.commands import replace_parties
-from app.services.lead_decisions.errors import FieldErrors
 from app.services.lead_decisions.queries import to_reads
 from app.services.transitions import apply_transition
 from app.workflows.engine import check

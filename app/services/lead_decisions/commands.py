@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import PermissionDenied, StaleResource
+from app.core.errors import FieldErrors, PermissionDenied, StaleResource
 from app.core.etag import check_if_match, make_etag
 from app.models import (
     LeadDecision,
@@ -40,7 +40,7 @@ from app.profiles import get_profile
 from app.schemas.lead_decisions import LeadDecisionCreate, LeadDecisionRead, LeadDecisionUpdate
 from app.services import audit
 from app.services.lead_decisions import access, validation
-from app.services.lead_decisions.errors import FieldErrors, NoProfile, NotEditable
+from app.services.lead_decisions.errors import NoProfile, NotEditable
 from app.services.lead_decisions.queries import to_reads
 from app.services.lead_decisions.resolution import resolve_bodies
 

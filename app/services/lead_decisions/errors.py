@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.errors import BusinessRuleViolation, Conflict, ValidationFailed
+from app.core.errors import BusinessRuleViolation, Conflict
 
 
 class NoBodyDesignated(BusinessRuleViolation):
@@ -31,15 +31,3 @@ class OpinionAlreadyRecorded(Conflict):
     code, title = "opinion_already_recorded", "This organisation has already given its opinion"
 
 
-class FieldErrors:
-    """Collects every bad field of a body, so the client sees them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, pointer: str, type_: str, message: str) -> None:
-        self.errors.append({"pointer": pointer, "source": "body", "type": type_, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed("One or more fields are invalid; see errors.", errors=self.errors)

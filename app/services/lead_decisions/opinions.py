@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.errors import PermissionDenied
+from app.core.errors import FieldErrors, PermissionDenied
 from app.models import (
     LeadDecision,
     LeadDecisionOpinion,
@@ -30,7 +30,7 @@ from app.models import (
 from app.schemas.lead_decisions import OpinionCreate, OpinionList, OpinionRead
 from app.services import audit
 from app.services.lead_decisions import access
-from app.services.lead_decisions.errors import FieldErrors, NotConsulting, OpinionAlreadyRecorded
+from app.services.lead_decisions.errors import NotConsulting, OpinionAlreadyRecorded
 
 
 def _already(name: str) -> OpinionAlreadyRecorded:

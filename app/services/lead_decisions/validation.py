@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.authz.scoping import in_scope, within
+from app.core.errors import FieldErrors
 from app.models import DecisionLevel, LeadDecision, Organisation, ResponsibilityItem
 from app.profiles import Profile
 from app.profiles.schema import LeadScope
 from app.schemas.lead_decisions import LeadDecisionProposal
-from app.services.lead_decisions.errors import FieldErrors
 
 
 def scope_tests(errors: FieldErrors, profile: Profile, tests: list[LeadScope]) -> list[str]:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.authz.scoping import in_scope
-from app.core.errors import Conflict, PermissionDenied, ValidationFailed
+from app.core.errors import Conflict, FieldErrors, PermissionDenied
 from app.core.etag import check_if_match
 from app.models import CoordinationMember, Organisation, OrganisationClosure, OrganisationKind, Role, new_id
 from app.profiles import get_profile
@@ -61,18 +61,6 @@ class StateConflict(Conflict):
     code, title = "organisation_state_conflict", "Organisation is not in a state that allows this"
 
 
-class _FieldErrors:
-    """Collects every bad reference of a body, so the client sees them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
-
-    def add(self, pointer: str, type_: str, message: str) -> None:
-        self.errors.append({"pointer": pointer, "source": "body", "type": type_, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationFailed("One or more fields are invalid; see errors.", errors=self.errors)
 
 
 async def _load_for_write(session: AsyncSession, principal: Principal, org_id: uuid.UUID,
@@ -88,7 +76,7 @@ async def _load_for_write(session: AsyncSession, principal: Principal, org_id: u
     return org
 
 
-async def _reference(session: AsyncSession, principal: Principal, errors: _FieldErrors, pointer: str,
+async def _reference(session: AsyncSession, principal: Principal, errors: FieldErrors, pointer: str,
                      org_id: uuid.UUID, *, any_tree: bool = False) -> Organisation | None:
     """A body reference: visible to the admin (or, with `any_tree`, merely existing) and active."""
     query = select(Organisation).where(Organisation.id == org_id)
@@ -103,7 +91,7 @@ async def _reference(session: AsyncSession, principal: Principal, errors: _Field
     return ref
 
 
-async def _check_members(session: AsyncSession, principal: Principal, errors: _FieldErrors,
+async def _check_members(session: AsyncSession, principal: Principal, errors: FieldErrors,
                          kind: OrganisationKind, member_ids: list[uuid.UUID], self_id: uuid.UUID | None) -> None:
     # A member unit widens the body's office's scope to it (DOMAIN.md scope rules), so the
     # admin must control each member: the write scope applies, not mere existence.
@@ -117,7 +105,7 @@ async def _check_members(session: AsyncSession, principal: Principal, errors: _F
             await _reference(session, principal, errors, f"/member_unit_ids/{i}", member_id)
 
 
-def _check_profile(errors: _FieldErrors, profile_code: str | None, is_root: bool) -> None:
+def _check_profile(errors: FieldErrors, profile_code: str | None, is_root: bool) -> None:
     if profile_code is None:
         return
     if not is_root:
@@ -176,7 +164,7 @@ async def create_organisation(session: AsyncSession, principal: Principal,
     403 for a non-root admin creating a root; 422 for unknown, invisible or inactive references,
     a profile on a non-root, an unknown profile, member units on a non-coordination body;
     409 `short_code_taken`."""
-    errors = _FieldErrors()
+    errors = FieldErrors()
     parent: Organisation | None = None
     if body.parent_id is None:
         await _require_root_admin(session, principal)
@@ -213,7 +201,7 @@ async def create_organisation(session: AsyncSession, principal: Principal,
     return to_read(org, body.member_unit_ids)
 
 
-async def _check_lead_unit(session: AsyncSession, errors: _FieldErrors, org: Organisation,
+async def _check_lead_unit(session: AsyncSession, errors: FieldErrors, org: Organisation,
                            lead_unit_id: uuid.UUID | None) -> None:
     if lead_unit_id is None:
         return
@@ -238,7 +226,7 @@ async def _lead_unit_holders(session: AsyncSession, unit_ids: Any, outside_of: A
 async def _check_update(session: AsyncSession, principal: Principal, org: Organisation, changes: dict[str, Any],
                         old_members: list[uuid.UUID]) -> tuple[Organisation | None, list[uuid.UUID]]:
     """Validate a PATCH against the current record: (the new parent if it moves, the member units)."""
-    errors = _FieldErrors()
+    errors = FieldErrors()
     new_parent: Organisation | None = None
     if "parent_id" in changes and changes["parent_id"] != org.parent_id:
         if org.parent_id is None:
