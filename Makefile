@@ -26,7 +26,10 @@ run: demo
 	$(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
 		--proxy-headers --timeout-graceful-shutdown 20
 
-test: $(STAMP) lint check-openapi test-sqlite test-postgres
+# The two databases' suites run side by side (one pytest process each, so both cores work);
+# --output-sync prints each suite's output whole when it ends. `make test-sqlite` / `test-postgres` run one.
+test: $(STAMP) lint check-openapi postgres-up
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	TEST_DB=sqlite $(BIN)/python -m pytest -q

@@ -106,6 +106,9 @@ class Report(TimestampMixin, Base):
     due_rule_text: Mapped[str] = mapped_column(String(200))
     due_rule_text_zh: Mapped[str] = mapped_column(String(200))
     due_cadence: Mapped[str | None] = mapped_column(String(32))
+    # DOMAIN.md: where the text gives no date, "an office can set one by hand; the API shows which".
+    due_set_at: Mapped[datetime | None]
+    due_set_by_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
     recipient_kind: Mapped[RecipientKind] = mapped_column(enum_column(RecipientKind, 16))
     recipient_label: Mapped[str] = mapped_column(String(300))  # names, or the person's title
     filing_only: Mapped[bool] = mapped_column(Boolean, default=False)  # 备案: received is final

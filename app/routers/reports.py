@@ -25,6 +25,7 @@ from app.schemas.reports import (
     ComplianceRead,
     ReportAction,
     ReportCreate,
+    ReportDueDateSet,
     ReportFilter,
     ReportGenerate,
     ReportGenerationRead,
@@ -101,6 +102,16 @@ async def update_report(report_id: uuid.UUID, body: ReportUpdate, session: Sessi
     """Replace a draft's content (staff or leader of the filer). 409 `report_not_editable` outside
     `draft`; 422 for parts its kind does not take or unknown responsible units."""
     return _with_etag(response, await reports.update_content(session, principal, report_id, body, if_match))
+
+
+@router.put("/reports/{report_id}/due-date", response_model=ReportRead, responses=ACTION_ERRORS)
+async def set_report_due_date(report_id: uuid.UUID, body: ReportDueDateSet, session: SessionDep, response: Response,
+                              principal: Writer, if_match: IfMatch = None) -> ReportRead:
+    """Set the due date of an obligation the text leaves undated (`due.undated`); the report then
+    shows `due.set_by_hand` and is `overdue` after it like any other. The office of the recipient or
+    of the province's 督察领导小组办公室 / 环委办 (403 otherwise); 409 `report_due_date_fixed` where the
+    text gives the date, 409 `report_already_filed` once submitted. A rest day is flagged, not moved."""
+    return _with_etag(response, await reports.set_due_date(session, principal, report_id, body, if_match))
 
 
 @router.post("/reports/{report_id}/start", response_model=ReportRead, responses=ACTION_ERRORS)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import RecipientKind, ReportKind, ReportStatus
 from app.profiles.schema import CopyMode
+from app.schemas.dates import CalendarDate
 
 ID_EXAMPLE = "01937c1e-5a2b-7c3d-8e4f-0a1b2c3d4e5f"
 
@@ -168,6 +169,16 @@ class ReportPublish(BaseModel):
                                 examples=[None])
 
 
+class ReportDueDateSet(BaseModel):
+    """A due date for an obligation the text leaves undated (定期, 及时, 每年 without a day)."""
+
+    model_config = _input()
+    due_date: CalendarDate = Field(description="The day it is due, in the jurisdiction's zone.",
+                                   examples=["2025-03-31"])
+    comment: str | None = Field(default=None, max_length=2000, description="Kept in the audit trail.",
+                                examples=["按省环委办通知，一季度末前报送"])
+
+
 class ReportGenerate(BaseModel):
     model_config = _input()
     jurisdiction_id: uuid.UUID = Field(description="The province (a root organisation with a profile).",
@@ -196,6 +207,9 @@ class DueRead(BaseModel):
     rule_text: str = Field(description="The rule in English.", examples=["by the end of Jan of the following year"])
     rule_text_zh: str = Field(description="The rule in Chinese.", examples=["次年1月底前"])
     cadence: str | None = Field(description="For undated obligations: how often.", examples=[None])
+    set_by_hand: bool = Field(default=False, description="The text gives no date and an office set this one "
+                                                         "(`PUT /reports/{id}/due-date`).")
+    set_by_organisation_id: uuid.UUID | None = Field(default=None, description="The office's organisation.")
 
 
 class ReportRead(BaseModel):

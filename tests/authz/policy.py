@@ -378,6 +378,11 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/reports/{report_id}/history"): Row(REPORT_READERS, 200, "report"),
     ("PATCH", "/reports/{report_id}"): Row(REPORT_WRITERS, 200, "report", body=DRAFT_CONTENT, if_match=True,
                                            write="report", prep="report:draft", cells=at_filer("staff", "leader")),
+    # A due date by hand (DOMAIN.md "Jurisdiction profiles"): only the office of the recipient (海南省, the
+    # root, outside every caller's scope) or of the province's 督察领导小组办公室 (its own organisation
+    # here), so every writer in scope is refused. Successes: tests/routers/test_report_due_date.py.
+    ("PUT", "/reports/{report_id}/due-date"): Row(REPORT_WRITERS, 403, "report", body={"due_date": "2025-03-31"},
+                                                  if_match=True, write="report", prep="report:pending"),
     ("POST", "/reports/{report_id}/start"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",
                                                 prep="report:pending", cells=at_filer("staff")),
     ("POST", "/reports/{report_id}/submit"): Row(REPORT_WRITERS, 200, "report", if_match=True, write="report",

@@ -67,7 +67,8 @@ class TestHainan:
         annual = rule(body, "reports.annual_duty_report")
         assert annual["due"] == {"due_date": "2025-01-31", "undated": False, "falls_on_rest_day": True,
                                  "calendar_estimated": False, "rule_text": "by the end of Jan of the following year",
-                                 "rule_text_zh": "次年1月底前", "cadence": None}
+                                 "rule_text_zh": "次年1月底前", "cadence": None,
+                                 "set_by_hand": False, "set_by_organisation_id": None}
         rows = await obligations(database, "reports.annual_duty_report", "2024")
         # The 16 of 000 §(七) plus 海口 (a city) and 琼海 (a county under the province), each 党委 and 政府 jointly.
         assert sorted(rows) == sorted([*HAINAN_16, "海口市人民政府", "琼海市人民政府"])

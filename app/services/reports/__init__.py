@@ -9,10 +9,10 @@ report must contain), `commands` (generate, edit, actions), `queries` (reads, li
 """
 
 from app.services.reports.ad_hoc import create_ad_hoc
-from app.services.reports.commands import act, etag, generate, update_content
+from app.services.reports.commands import act, etag, generate, set_due_date, update_content
 from app.services.reports.compliance import compliance
 from app.services.reports.public import get_published, list_published
 from app.services.reports.queries import get_report, list_reports, report_history
 
 __all__ = ["act", "compliance", "create_ad_hoc", "etag", "generate", "get_published", "get_report", "list_published",
-           "list_reports", "report_history", "update_content"]
+           "list_reports", "report_history", "set_due_date", "update_content"]

@@ -14,16 +14,23 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.core.calendar import DEFAULT_TIMEZONE
-from app.core.errors import Conflict, PermissionDenied, ValidationFailed
+from app.core.calendar import DEFAULT_TIMEZONE, calendar_covers, is_rest_day
+from app.core.errors import Conflict, PermissionDenied, StaleResource, ValidationFailed
 from app.core.etag import check_if_match, make_etag
 from app.models import Organisation, Report, ReportStatus, Role, utcnow
+from app.models.report import UNFILED_STATUSES
 from app.profiles import OrgRole, get_profile
-from app.schemas.reports import ReportGenerate, ReportGenerationRead, ReportRead, ReportUpdate
+from app.schemas.reports import (
+    ReportDueDateSet,
+    ReportGenerate,
+    ReportGenerationRead,
+    ReportRead,
+    ReportUpdate,
+)
 from app.services import audit, designations
 from app.services.reports import access, content, queries
 from app.services.reports.obligations import generate_for
@@ -77,6 +84,22 @@ async def _for_write(session: AsyncSession, principal: Principal, report_id: uui
     return report
 
 
+async def _write(session: AsyncSession, report: Report, **values: Any) -> None:
+    """A conditional UPDATE on the version and state the caller saw (If-Match already checked), so
+    that of two writers with the same ETag exactly one wins and the other gets 412, and a report
+    submitted meanwhile is not edited behind the submitter's back."""
+    result = await session.execute(
+        update(Report).where(Report.id == report.id, Report.version == report.version,
+                             Report.status == report.status)
+        .values(**values, version=report.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = await session.scalar(select(Report.version).where(Report.id == report.id))
+        raise StaleResource("The report changed since you read it; reload it and try again.",
+                            current_etag=make_etag(report.id, current or report.version))
+    await session.refresh(report)
+
+
 async def update_content(session: AsyncSession, principal: Principal, report_id: uuid.UUID, body: ReportUpdate,
                          if_match: str | None) -> ReportRead:
     """Replace a draft's content: staff or leader of the filer, while the report is `draft`.
@@ -94,13 +117,65 @@ async def update_content(session: AsyncSession, principal: Principal, report_id:
                                                           sees_content=True).allowed_actions)
     await content.check_shape(session, report, body.content)
     before = {"version": report.version, "content": report.content}
-    report.content = content.stored(body.content)
-    report.version += 1
-    report.updated_at = utcnow()
-    await session.flush()
+    await _write(session, report, content=content.stored(body.content))
     audit.record(session, action="report.update", resource_type="report", resource_id=report.id,
                  organisation_id=report.organisation_id, before=before,
                  after={"version": report.version, "content": report.content})
+    return await queries.get_report(session, principal, report.id)
+
+
+class DueDateFixed(Conflict):
+    code, title = "report_due_date_fixed", "The text fixes this due date"
+
+
+class AlreadyFiled(Conflict):
+    code, title = "report_already_filed", "Report already filed"
+
+
+async def _setting_office(session: AsyncSession, principal: Principal, report: Report,
+                         parties: list[access.PartyRow]) -> uuid.UUID | None:
+    """The organisation at which the caller is the office allowed to date this report: a recipient
+    (the body it goes to), else the province's 督察领导小组办公室 or 环委办. None when there is none."""
+    for party in parties:
+        if party.role == access.P.recipient and Role.office in principal.roles_at(party.organisation_id):
+            return party.organisation_id
+    for role in GENERATING_OFFICES:
+        for office in await designations.resolve(session, report.jurisdiction_id, role):
+            if Role.office in principal.roles_at(office.id):
+                return office.id
+    return None
+
+
+async def set_due_date(session: AsyncSession, principal: Principal, report_id: uuid.UUID, body: ReportDueDateSet,
+                       if_match: str | None) -> ReportRead:
+    """Give an undated obligation (定期, 及时, 每年 without a day) a due date by hand.
+
+    DOMAIN.md "Jurisdiction profiles": the texts leave some obligations undated and "an office can
+    set one by hand; the API shows which" (`due.set_by_hand`). For the office of a recipient or of
+    the province's 督察领导小组办公室 / 环委办 (403 for anyone else); only while the report is not yet
+    filed (409 `report_already_filed`: lateness is judged against the date known when it was
+    filed) and only where the text gives no date (409 `report_due_date_fixed`: a date the profile
+    computes from the text is never overridden). Setting it again replaces the hand-set date.
+    The day stays as given; a weekend or holiday is flagged, as computed dates are."""
+    report = await _for_write(session, principal, report_id, if_match)
+    parties = (await access.parties_of(session, [report.id]))[report.id]
+    office = await _setting_office(session, principal, report, parties)
+    if office is None:
+        raise PermissionDenied("Only the office the report goes to, or the province's coordinating office "
+                               "(督察领导小组办公室, 环委办), sets a due date by hand.")
+    if not report.undated:
+        raise DueDateFixed(f"The text fixes this report's due date ({report.due_rule_text}); it cannot be set by "
+                           "hand.")
+    if report.status.value not in UNFILED_STATUSES:
+        raise AlreadyFiled(f"The report is already {report.status.value}; its due date no longer changes.")
+    before = {"version": report.version, "due_date": report.due_date}
+    await _write(session, report, due_date=body.due_date, due_on_rest_day=is_rest_day(body.due_date),
+                 due_calendar_estimated=not calendar_covers(body.due_date.year), due_set_at=utcnow(),
+                 due_set_by_organisation_id=office)
+    audit.record(session, action="report.set_due_date", resource_type="report", resource_id=report.id,
+                 organisation_id=report.organisation_id, before=before,
+                 after={"version": report.version, "due_date": report.due_date,
+                        "set_by_organisation_id": office, "comment": body.comment})
     return await queries.get_report(session, principal, report.id)
 
 
