@@ -44,7 +44,10 @@ FindingReader = Annotated[Principal, require(Permission.findings_read)]
 FindingWriter = Annotated[Principal, require(Permission.findings_write)]
 ReportReader = Annotated[Principal, require(Permission.reports_read)]
 ReportWriter = Annotated[Principal, require(Permission.reports_write)]
-FilePart = Annotated[UploadFile, File(description="The file (one part). Its type is read from its content.")]
+# `format: binary` bounds it for contract tools (the real cap is MAX_ATTACHMENT_BYTES, a setting: 413).
+FilePart = Annotated[UploadFile, File(description="The file (one part). Its type is read from its content; "
+                                                  "at most MAX_ATTACHMENT_BYTES (50 MiB by default).",
+                                      json_schema_extra={"format": "binary"})]
 PurposePart = Annotated[AttachmentPurpose | None, Form(description="What it is for (default: `evidence` on a "
                                                                    "finding, `annex` on a report).")]
 LabelPart = Annotated[str | None, Form(max_length=200, description="A caption.")]

@@ -352,7 +352,7 @@ async def state(m: Matrix, row: Row, caller: str, relation: str, values: dict[st
             record_id = target_id(m, kind[5:], relation, values)
             attachment_id = m.attachments[relation].id
             return (await s.get(model, (record_id, attachment_id)) is not None, await s.scalar(
-                select(func.count()).where(AuditEvent.resource_id == f"{record_id}/{attachment_id}")))
+                select(func.count()).where(AuditEvent.resource_id == str(attachment_id))))
         if kind.startswith("new:"):
             model, noun = NEW_ROWS[kind[4:]], ACTION_PREFIX[kind[4:]]
             return (await s.scalar(select(func.count()).select_from(model)),

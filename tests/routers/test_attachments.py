@@ -106,7 +106,7 @@ class TestUpload:
                               AuditEvent.action == "attachment.create")
         assert actions == 1
         assert await count(database, AuditEvent, AuditEvent.action == "finding_attachment.create",
-                           AuditEvent.resource_id == f"{finding.id}/{body['attachment']['id']}") == 1
+                           AuditEvent.resource_id == body["attachment"]["id"]) == 1
 
     async def test_the_same_bytes_again_keep_one_blob_and_one_link(self, client, world, database, settings, leader):
         finding, other = await make_finding(database, world), await make_finding(database, world)
@@ -285,7 +285,7 @@ class TestLinks:
         assert (await client.delete(f"/findings/{first.id}/attachments/{att['id']}", headers=leader)).status_code == 404
         assert (await client.get(f"/attachments/{att['id']}/content", headers=leader)).status_code == 200
         assert await count(database, AuditEvent, AuditEvent.action == "finding_attachment.delete",
-                           AuditEvent.resource_id == f"{first.id}/{att['id']}") == 1
+                           AuditEvent.resource_id == att["id"]) == 1
 
     async def test_a_closed_finding_keeps_its_files(self, client, world, database, leader):
         finding = await make_finding(database, world)
@@ -352,3 +352,51 @@ class TestReports:
                               files={"file": ("b.png", PNG, "image/png")})
         assert r.status_code == 409 and r.json()["code"] == "record_closed"
         assert await count(database, ReportAttachment) == 1
+
+
+class TestRaces:
+    """RELIABILITY REL-02 in kind: simultaneous uploads (or links) of the same bytes to one finding leave one
+    file, one link and one audit row; the others answer 200 with that link; no 5xx."""
+
+    async def test_simultaneous_uploads_of_the_same_bytes(self, client, world, database, leader):
+        import asyncio
+
+        finding = await make_finding(database, world)
+        barrier = asyncio.Barrier(8)
+
+        async def one(i):
+            await barrier.wait()
+            return await upload(client, leader, finding.id, PDF, name=f"{i}.pdf")
+
+        answers = await asyncio.gather(*(one(i) for i in range(8)))
+        assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
+        assert len({a.json()["attachment"]["id"] for a in answers}) == 1
+        assert await count(database, FindingAttachment, FindingAttachment.finding_id == finding.id) == 1
+        assert await count(database, Attachment) == 1
+        assert await count(database, AuditEvent, AuditEvent.action == "attachment.create",
+                           AuditEvent.resource_id == answers[0].json()["attachment"]["id"]) == 1
+
+    async def test_simultaneous_links_of_one_file(self, client, world, database, leader):
+        import asyncio
+
+        first, second = await make_finding(database, world), await make_finding(database, world)
+        att = (await upload(client, leader, first.id, PDF)).json()["attachment"]
+        barrier = asyncio.Barrier(8)
+
+        async def one():
+            await barrier.wait()
+            return await client.put(f"/findings/{second.id}/attachments/{att['id']}", headers=leader, json={})
+
+        answers = await asyncio.gather(*(one() for _ in range(8)))
+        assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+        assert await count(database, AuditEvent, AuditEvent.action == "finding_attachment.create",
+                           AuditEvent.resource_id == att["id"]) == 2  # the upload's link, and one of these
+
+
+async def test_one_file_part_per_upload(client, world, database, leader):
+    """RELIABILITY API4-a: Starlette's multipart limits (max_files=1) answer a problem, nothing is kept."""
+    finding = await make_finding(database, world)
+    r = await client.post(f"/findings/{finding.id}/attachments", headers=leader, files=[
+        ("file", ("a.pdf", PDF, "application/pdf")), ("file", ("b.png", PNG, "image/png"))])
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert await count(database, Attachment) == 0

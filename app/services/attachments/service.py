@@ -10,7 +10,8 @@ A record holds given bytes once: uploading (or linking) a file whose SHA-256 the
 holds answers 200 with the link it has, also when two such requests race (the unique
 `(record, sha256)` decides). Unlinking is refused (409 `attachment_in_use`) while the finding or
 one of its measures cites the file as evidence. Each upload writes `attachment.create`, each
-link `<record>_attachment.create`, each unlink `<record>_attachment.delete` audit rows.
+link `<record>_attachment.create`, each unlink `<record>_attachment.delete` audit rows (all filed
+under the attachment's id; the record's id is in `after`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def _new_link(record: Record, principal: Principal, attachment: Attachment, orga
 
 def _audit_link(session: AsyncSession, record: Record, link: Any, organisation_id: uuid.UUID, action: str) -> None:
     audit.record(session, action=f"{record.kind.value}_attachment.{action}", resource_type=f"{record.kind.value}_attachment",
-                 resource_id=f"{record.id}/{link.attachment_id}", organisation_id=organisation_id,
+                 resource_id=link.attachment_id, organisation_id=organisation_id,
                  after={f"{record.kind.value}_id": record.id, "attachment_id": link.attachment_id,
                         "sha256": link.sha256, "purpose": link.purpose, "label": link.label})
 
