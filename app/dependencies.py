@@ -26,6 +26,7 @@ from app.core.errors import (
 )
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.security import InvalidToken, decode_access_token
+from app.core.storage import BlobStore
 from app.services import audit
 from app.services.idempotency import IdempotencyGuard, begin_idempotent
 from app.services.principals import load_principal
@@ -81,7 +82,7 @@ async def refuse_nul_characters(request: Request) -> None:
     if request.method not in {"POST", "PUT", "PATCH"}:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "application/x-www-form-urlencoded":
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()  # parsed and cached by FastAPI: the raw stream is gone by now
         for name, value in form.multi_items():
             if "\x00" in name or (isinstance(value, str) and "\x00" in value):
@@ -229,3 +230,11 @@ async def idempotency_guard(
 
 
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(idempotency_guard)]
+
+
+def get_blob_store(request: Request) -> BlobStore:
+    """Where attachment bytes live (app/core/storage.py; built once by create_app)."""
+    return request.app.state.blob_store
+
+
+BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]

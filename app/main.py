@@ -19,8 +19,10 @@ from app.core.errors import install_error_handlers
 from app.core.http import BodySizeLimit, RequestContext
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
+from app.core.storage import LocalBlobStore
 from app.dependencies import refuse_nul_characters, require_json_media_type
 from app.routers import (
+    attachments,
     audit_events,
     auth,
     designations,
@@ -60,7 +62,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
-                  inspections, findings, measures, public_duty_lists, public_lead_decisions, public_reports)
+                  inspections, findings, measures, attachments, public_duty_lists, public_lead_decisions,
+                  public_reports)
 
 
 def operation_id_from_function(route: APIRoute) -> str:
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         pool_timeout=settings.database_pool_timeout_seconds,
         statement_timeout_ms=settings.database_statement_timeout_ms,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    app.state.blob_store = LocalBlobStore(settings.attachments_dir)
 
     install_error_handlers(app)
 
@@ -101,7 +105,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_openapi(app)
 
     # Outermost first: request context wraps everything so even a 413 carries a request id.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Uploads get their own limit (the file plus room for the multipart framing and the small fields).
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, large=[
+        (attachments.UPLOAD_PATHS, settings.max_attachment_bytes + attachments.MULTIPART_OVERHEAD)])
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],

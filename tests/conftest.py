@@ -34,9 +34,10 @@ from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
+ATTACHMENT_LIMIT = 64 * 1024
 # Tables emptied between tests, children first. The audit trail is append-only
 # (a trigger refuses DELETE), so it accumulates over a run; tests filter by resource.
-CLEAN_TABLES = ["progress_update", "finding_lookback", "extension_request", "measure", "finding_link",
+CLEAN_TABLES = ["finding_attachment", "report_attachment", "attachment", "progress_update", "finding_lookback", "extension_request", "measure", "finding_link",
                 "finding_party", "finding", "inspection_category", "inspection_organisation", "inspection",
                 "idempotency_record", "transition_history", "report_party", "report", "refresh_token",
                 "refresh_session", "membership", "integration_client", "user_account", "lead_decision_item",
@@ -97,7 +98,10 @@ def migrated(database_url: str) -> str:
 def settings(migrated: str) -> Settings:
     get_settings.cache_clear()
     return Settings(database_url=migrated, environment="test", jwt_keys=TEST_KEYS, jwt_current_kid="test-1",
-                    cors_origins=["https://spa.example.gov.cn"])
+                    cors_origins=["https://spa.example.gov.cn"],
+                    # uploads: a throwaway blob store and a small cap, so oversize tests stay cheap
+                    attachments_dir=Path(tempfile.mkdtemp(prefix="envduty-blobs-")),
+                    max_attachment_bytes=ATTACHMENT_LIMIT)
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     idempotency_retention_hours: int = 48
 
+    # Evidence attachments (DOMAIN.md "Cross-cutting"): the largest file accepted, and where the
+    # local-disk blob store keeps them (content-addressed by SHA-256; never the client's file name).
+    max_attachment_bytes: int = 50 * 1024 * 1024
+    attachments_dir: Path = DATA_DIR / "attachments"
+
     # Demo data: loaded by `make run` into an empty database.
     load_demo_data: bool = False
 

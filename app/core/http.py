@@ -5,6 +5,9 @@
   security headers, one JSON access-log line.
 - `BodySizeLimit`: uvicorn has no body limit (RELIABILITY.md finding 9); both a
   declared Content-Length and a chunked body past the limit get a 413 problem.
+  Upload routes (`large`: path patterns with their own, larger limit) are never buffered:
+  their body is counted while the route reads it, and the first byte past the limit
+  aborts the read with a 413 (a `BodyTooLarge`, rendered as a problem like any HTTP error).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
+
+from starlette.exceptions import HTTPException
 
 from app.core.context import client_address_var, request_id_var
 from app.core.errors import unexpected_error_response
@@ -92,21 +97,40 @@ class RequestContext:
             client_address_var.reset(addr_token)
 
 
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request bodies on this route are limited to {limit} bytes.",
+                         headers={"Connection": "close"})
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 large: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.large = tuple(large)
+
+    def _limit_for(self, scope: Scope) -> tuple[int, bool]:
+        path = scope.get("path", "")
+        for pattern, limit in self.large:
+            if pattern.match(path):
+                return limit, True
+        return self.max_bytes, False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, streamed = self._limit_for(scope)
         declared = _header(scope, b"content-length")
         if declared is not None:
-            if not declared.strip().isdigit() or int(declared) > self.max_bytes:
-                await self._reject(scope, send)
+            if not declared.strip().isdigit() or int(declared) > limit:
+                await self._reject(scope, send, limit)
                 return
             await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
+        if streamed:
+            await self.app(scope, self._counting(receive, limit), send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -117,8 +141,8 @@ class BodySizeLimit:
                 return  # the client went away
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(scope, send)
+            if size > limit:
+                await self._reject(scope, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -134,10 +158,25 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    @staticmethod
+    def _counting(receive: Receive, limit: int) -> Receive:
+        size = 0
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        return counted
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps({
             "type": "https://envduty.example/problems/payload-too-large", "title": "Content too large",
-            "status": 413, "detail": f"Request bodies are limited to {self.max_bytes} bytes.",
+            "status": 413, "detail": f"Request bodies are limited to {limit} bytes.",
             "code": "payload_too_large", "instance": scope.get("path"),
             "request_id": request_id_var.get()}).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [

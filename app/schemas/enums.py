@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 
 from app.models import (
+    AttachmentPurpose,
     DecisionLevel,
     DesignationKey,
     DispatchCadence,
@@ -193,6 +194,10 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
     },
     FindingRelation: {"same_problem": ("同一问题", "Same problem"), "follow_up": ("举一反三", "Follow-up")},
     EvidenceKind: {"document": ("文件", "Document"), "attachment": ("附件", "Attachment"), "link": ("链接", "Link")},
+    AttachmentPurpose: {"evidence": ("佐证材料", "Evidence"), "plan": ("整改方案", "Rectification plan"),
+                        "progress": ("进展情况", "Progress"), "closure": ("销号佐证", "Closure evidence"),
+                        "verification": ("核验材料", "Verification"), "report": ("报告正文", "Report"),
+                        "annex": ("附件", "Annex")},
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
@@ -209,4 +214,5 @@ ENUM_NAMES: dict[type[enum.Enum], str] = {
     DispatchCadence: "dispatch_cadence", FindingStatus: "finding_status", RectificationType: "rectification_type",
     MeasureStatus: "measure_status", ExtensionStatus: "extension_status", LookbackOutcome: "lookback_outcome",
     LookbackPerformer: "lookback_performer", FindingRelation: "finding_relation", EvidenceKind: "evidence_kind",
+    AttachmentPurpose: "attachment_purpose",
 }

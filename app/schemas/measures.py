@@ -19,15 +19,15 @@ RequiredComment = Field(min_length=1, max_length=2000, description="Why (require
 
 class EvidenceKind(str, enum.Enum):
     document = "document"  # 文件: a document number or title
-    attachment = "attachment"  # an uploaded file (its id), once attachments exist
+    attachment = "attachment"  # an uploaded file: `reference` is its id, attached to the finding
     link = "link"  # a published page
 
 
 class EvidenceReference(BaseModel):
     """One piece of evidence (佐证材料), as a structured reference.
 
-    Uploaded files arrive with the attachments work (`attachment_ids`); until then an
-    attachment is named by reference here."""
+    An uploaded file is cited as `kind: attachment` with its id as `reference`; it must be
+    attached to the finding (`POST /findings/{id}/attachments`), else 422."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

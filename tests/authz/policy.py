@@ -78,6 +78,7 @@ class Row:
     out: int = 404                # status for them on an out-of-scope target (422: a body reference)
     body: dict[str, Any] | None = None
     form: dict[str, str] | None = None
+    files: dict[str, list[str]] | None = None  # multipart parts: name → [file name, content, content type]
     query: dict[str, str] | None = None
     path: dict[str, str] = field(default_factory=dict)  # fixed path params ({code})
     if_match: bool = False        # send If-Match: the target's current ETag
@@ -193,6 +194,37 @@ FINDING_POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/measures/{measure_id}/reject-cannot-complete"): _step(409, _OFFICE, {"comment": "继续"},
                                                                      target="measure"),
     ("GET", "/measures/{measure_id}/history"): Row(FINDING_READERS, 200, "measure"),
+}
+
+# Evidence attachments (issue 6 item 4; app/routers/attachments.py). Per relation, one PDF uploaded for
+# its organisation (so readable in its subtree: the uploaders' scope), linked to its finding or report
+# or not as the row's prep says (`attach:<finding|report>:<present|absent>`). Attaching on a finding:
+# staff or leader AT its responsible organisation, office AT its rectification office (both X at same;
+# nobody's at child); on a report: staff or leader AT the filer while a draft. Uploads get a content
+# unique to the cell, so each is new (the same bytes again would answer 200).
+_UPLOAD = {"file": ["证据.pdf", "%PDF-1.7 {caller} {rel}", "application/pdf"]}
+_ATTACHERS = frozenset({"staff", "leader", "office"})
+_R = "/reports/{report_id}"
+ATTACHMENT_POLICY: dict[tuple[str, str], Row] = {
+    ("POST", f"{_F}/attachments"): Row(FINDING_WRITERS, 201, "finding", acts=_ATTACHERS, files=_UPLOAD,
+                                       form={"label": "佐证"}, write="new:attachment"),
+    ("GET", f"{_F}/attachments"): Row(FINDING_READERS, 200, "finding"),
+    ("PUT", f"{_F}/attachments/{{attachment_id}}"): Row(FINDING_WRITERS, 201, "finding", acts=_ATTACHERS, body={},
+                                                         prep="attach:finding:absent", write="link:finding"),
+    ("DELETE", f"{_F}/attachments/{{attachment_id}}"): Row(FINDING_WRITERS, 204, "finding", acts=_ATTACHERS,
+                                                            prep="attach:finding:present", write="link:finding"),
+    ("POST", f"{_R}/attachments"): Row(REPORT_WRITERS, 201, "report", files=_UPLOAD, prep="report:draft",
+                                       write="new:attachment", cells=at_filer("staff", "leader")),
+    ("GET", f"{_R}/attachments"): Row(REPORT_READERS, 200, "report"),
+    ("PUT", f"{_R}/attachments/{{attachment_id}}"): Row(REPORT_WRITERS, 201, "report", body={},
+                                                         prep="attach:report:absent", write="link:report",
+                                                         cells=at_filer("staff", "leader")),
+    ("DELETE", f"{_R}/attachments/{{attachment_id}}"): Row(REPORT_WRITERS, 204, "report",
+                                                            prep="attach:report:present", write="link:report",
+                                                            cells=at_filer("staff", "leader")),
+    # A file: readable in the subtree it was uploaded for, and by whoever reads a record it supports.
+    ("GET", "/attachments/{attachment_id}"): Row(FINDING_READERS, 200, "attachment"),
+    ("GET", "/attachments/{attachment_id}/content"): Row(FINDING_READERS, 200, "attachment"),
 }
 
 POLICY: dict[tuple[str, str], Row] = {
@@ -399,6 +431,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/public/reports"): Row(PUBLIC, 200),
     ("GET", "/public/reports/{report_id}"): Row(PUBLIC, 200, prep="report:published"),
     **FINDING_POLICY,
+    **ATTACHMENT_POLICY,
 }
 
 

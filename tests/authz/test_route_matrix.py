@@ -12,6 +12,7 @@ the caller's subtree. A route without a policy row (or a row without a route) fa
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -24,13 +25,16 @@ from sqlalchemy import func, select, update
 from app.core import security
 from app.core.etag import make_etag
 from app.core.routes import iter_routes
+from app.core.storage import LocalBlobStore
 from app.main import create_app
 from app.models import (
+    Attachment,
     AuditEvent,
     DecisionLevel,
     DutyList,
     ExtensionRequest,
     Finding,
+    FindingAttachment,
     FindingLookback,
     FindingParty,
     Inspection,
@@ -46,6 +50,7 @@ from app.models import (
     PartyRole,
     ProgressUpdate,
     Report,
+    ReportAttachment,
     ReportStatus,
     ResponsibilityItem,
     Role,
@@ -68,18 +73,21 @@ from tests.report_factories import COMPLETE_SECTIONS, make_report
 
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
-          "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest}
+          "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
+          "attachment": Attachment}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
                  "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
                  "progress_update": "progress_update", "lookback": "finding_lookback",
-                 "extension_request": "extension_request"}
+                 "extension_request": "extension_request", "attachment": "attachment"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
             "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
             "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
-            "extension_request": ExtensionRequest}
+            "extension_request": ExtensionRequest, "attachment": Attachment}
+LINKS = {"finding": (FindingAttachment, FindingAttachment.finding_id), "report": (ReportAttachment,
+                                                                                   ReportAttachment.report_id)}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
 # `action_forbidden`, a 403 of its own (app/workflows/engine.py).
 REFUSALS = {401: {("unauthenticated", "Authentication required")},
@@ -124,6 +132,7 @@ class Matrix:
     findings: dict[str, Finding] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     extensions: dict[str, ExtensionRequest] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict)  # a PDF uploaded for the relation's org
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -133,7 +142,7 @@ class Matrix:
 
 
 @pytest.fixture
-async def matrix(world, database) -> Matrix:
+async def matrix(world, database, settings) -> Matrix:
     env = world.org("env")
     token = f"authz-{uuid.uuid4().hex[:12]}"  # the audit trail accumulates: our events carry this type
     async with database.transaction() as s:
@@ -172,6 +181,7 @@ async def matrix(world, database) -> Matrix:
                    for r in RELATIONS}
         await s.flush()
         findings_world = await _findings_world(s, world)
+        attachments = await _attachments(s, world, settings)
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
         seqs = {r.resource_id: r.seq for r in (await s.execute(
@@ -188,7 +198,26 @@ async def matrix(world, database) -> Matrix:
     m.callers["client"] = (IntegrationClient, caller.id)
     m.decisions = decisions
     m.reports = reports
+    m.attachments = attachments
     return m
+
+
+MATRIX_PDF = b"%PDF-1.7\n% the authorization matrix\n%%EOF\n"
+
+
+async def _attachments(s, world, settings) -> dict[str, Attachment]:
+    """Per relation: one PDF uploaded for its organisation, its bytes in the test blob store."""
+    blob, _ = LocalBlobStore(settings.attachments_dir).put(io.BytesIO(MATRIX_PDF), max_bytes=1 << 20,
+                                                           inspect=lambda _: None)
+    made = {}
+    for relation in RELATIONS:
+        org = world.org(RELATION_ORG[relation])
+        made[relation] = Attachment(jurisdiction_id=org.jurisdiction_id, organisation_id=org.id, sha256=blob.sha256,
+                                    size=blob.size, media_type="application/pdf", file_name="证据.pdf",
+                                    client_file_name="证据.pdf")
+        s.add(made[relation])
+    await s.flush()
+    return made
 
 
 async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
@@ -250,7 +279,7 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     client = m.clients.get(relation)
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
-               "extension_request": m.extensions}
+               "extension_request": m.extensions, "attachment": m.attachments}
     if kind in records:
         return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
@@ -295,6 +324,20 @@ async def prepare(m: Matrix, row: Row, relation: str, values: dict[str, Any], da
         async with database.transaction() as s:
             await s.execute(update(Report).where(Report.id == m.reports[relation].id).values(
                 status=ReportStatus(row.prep.removeprefix("report:")), content=COMPLETE_SECTIONS))
+    elif row.prep and row.prep.startswith("attach:"):  # the relation's file linked to its record, or not
+        _, record, wanted = row.prep.split(":")
+        model, column = LINKS[record]
+        record_id = (m.findings if record == "finding" else m.reports)[relation].id
+        attachment = m.attachments[relation]
+        async with database.transaction() as s:
+            if record == "report":
+                await s.execute(update(Report).where(Report.id == record_id).values(status=ReportStatus.draft))
+            present = await s.get(model, (record_id, attachment.id))
+            if wanted == "absent" and present is not None:
+                await s.delete(present)
+            elif wanted == "present" and present is None:
+                s.add(model(**{column.key: record_id}, attachment_id=attachment.id, sha256=attachment.sha256,
+                            organisation_id=attachment.organisation_id))
     elif row.prep == "refresh_token":
         r = await client.post("/auth/token", data={"username": values["username"], "password": TEST_PASSWORD})
         values["refresh_token"] = r.json()["refresh_token"]
@@ -304,6 +347,12 @@ async def state(m: Matrix, row: Row, caller: str, relation: str, values: dict[st
     """What a refusal must not change: the written row (every column) and its audit rows."""
     kind = row.write
     async with database.transaction(write=False) as s:
+        if kind.startswith("link:"):  # a file's link to the relation's record: the row and its audit trail
+            model, _ = LINKS[kind[5:]]
+            record_id = target_id(m, kind[5:], relation, values)
+            attachment_id = m.attachments[relation].id
+            return (await s.get(model, (record_id, attachment_id)) is not None, await s.scalar(
+                select(func.count()).where(AuditEvent.resource_id == str(attachment_id))))
         if kind.startswith("new:"):
             model, noun = NEW_ROWS[kind[4:]], ACTION_PREFIX[kind[4:]]
             return (await s.scalar(select(func.count()).select_from(model)),
@@ -362,7 +411,7 @@ def check_success(m: Matrix, row: Row, method: str, relation: str, body: Any, ta
             if row.query.get("include_total") and body.get("total") != len(items):
                 problems.append(f"total {body.get('total')} != {len(items)} items")
         return problems
-    if method != "GET" or row.target is None or "items" in body:  # (ancestors: names above scope, by design)
+    if method != "GET" or row.target is None or "items" in body or not body:  # (not body: a download)  # (ancestors: names above scope, by design)
         return []
     problems = [] if str(item_key(row.target, body)) == str(target) else ["answered with another object"]
     return problems + (outside(m, "user", [body]) if row.target == "user" else [])
@@ -396,14 +445,15 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
               **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
-                  ("extension_request", m.extensions))}, **row.path}
+                  ("extension_request", m.extensions), ("attachment", m.attachments))}, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
             headers["If-Match"] = make_etag(target, (await s.get(MODELS[row.target], target)).version)
     before = await state(m, row, caller, rel, values, database) if row.write else None
+    files = {name: tuple(part) for name, part in fill(row.files, values).items()} if row.files else None
     r = await client.request(method, path.format(**params), headers=headers, params=fill(row.query, values),
-                             json=fill(row.body, values), data=fill(row.form, values))
+                             json=fill(row.body, values), data=fill(row.form, values), files=files)
     problems: list[str] = []
     if r.status_code >= 400:
         body = r.json()
@@ -472,5 +522,5 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
-             "extension_request": 46}
+             "extension_request": 46, "attachment": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

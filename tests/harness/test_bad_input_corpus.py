@@ -295,8 +295,12 @@ async def _finding_targets(client, world) -> dict[str, str]:
     measures = await client.get(f"/findings/{finding['id']}/measures", headers=office)
     extension = await post(f"/findings/{finding['id']}/extension-requests", leader, {
         "requested_deadline": "2031-01-01", "reason": "语料测试"})
+    attachment = await client.post(f"/findings/{finding['id']}/attachments", headers=leader,
+                                   files={"file": ("语料.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")})
+    assert attachment.status_code == 201, attachment.text
     return {"inspection_id": inspection["id"], "finding_id": finding["id"],
-            "measure_id": measures.json()["items"][0]["id"], "extension_request_id": extension["id"]}
+            "measure_id": measures.json()["items"][0]["id"], "extension_request_id": extension["id"],
+            "attachment_id": attachment.json()["attachment"]["id"]}
 
 
 def needs_if_match(operation: tuple[str, str, dict]) -> bool:

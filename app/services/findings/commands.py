@@ -48,6 +48,7 @@ from app.schemas.findings import (
     RelatedFinding,
 )
 from app.services import audit
+from app.services.attachments.evidence import check_evidence
 from app.services.findings import access, steps
 from app.services.findings.queries import to_read
 from app.services.inspections import access as inspections_access
@@ -238,6 +239,9 @@ async def request_closure(session: AsyncSession, principal: Principal, finding_i
         raise MeasuresOutstanding(f"{len(outstanding)} measure(s) are still open or await confirmation; each must "
                                   "be done, verified or confirmed cannot-complete first.",
                                   outstanding_measure_ids=[str(m) for m in outstanding])
+    errors = FieldErrors()
+    await check_evidence(session, errors, step.finding.id, body.evidence)  # a cited file: attached here
+    errors.raise_if_any()
     moved = await steps.apply(session, principal, step, "request_closure", body.comment, extra={
         "closure_requested_at": utcnow(), "closure_summary": body.summary,
         "closure_evidence": [e.model_dump(mode="json") for e in body.evidence]},
@@ -269,6 +273,7 @@ async def declare_unrectifiable(session: AsyncSession, principal: Principal, fin
     errors = FieldErrors()
     await steps.check_organisations(session, errors, step.finding.jurisdiction_id,
                                     [("/confirming_organisation_id", body.confirming_organisation_id)])
+    await check_evidence(session, errors, step.finding.id, body.evidence)
     errors.raise_if_any()
     evidence = [e.model_dump(mode="json") for e in body.evidence]
     moved = await steps.apply(session, principal, step, "declare_unrectifiable", body.comment, extra={

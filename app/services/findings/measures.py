@@ -32,6 +32,7 @@ from app.schemas.measures import (
     MeasureVerify,
 )
 from app.services import history
+from app.services.attachments.evidence import ATTACHMENT, check_evidence
 from app.services.findings import access, steps
 from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
@@ -141,6 +142,21 @@ async def take_step(session: AsyncSession, principal: Principal, measure_id: uui
     return (await to_reads(session, principal, [moved], {finding.id: finding}))[0]
 
 
+async def _check_cited_files(session: AsyncSession, principal: Principal, measure_id: uuid.UUID,
+                             evidence: Sequence[Any]) -> None:
+    """422 for evidence citing a file not attached to the measure's finding (only a finding the caller can
+    read is looked at: otherwise the step's own 404 follows)."""
+    if not any(e.kind.value == ATTACHMENT for e in evidence):
+        return
+    finding_id = await session.scalar(select(Measure.finding_id).where(Measure.id == measure_id))
+    if finding_id is None or await session.scalar(select(Finding.id).where(
+            Finding.id == finding_id, access.visible(principal))) is None:
+        return
+    errors = FieldErrors()
+    await check_evidence(session, errors, finding_id, evidence)
+    errors.raise_if_any()
+
+
 async def complete(session: AsyncSession, principal: Principal, measure_id: uuid.UUID, body: MeasureComplete,
                    if_match: str | None) -> MeasureRead:
     """open → done, by the responsible leader; 422 for a completion day in the future."""
@@ -149,6 +165,7 @@ async def complete(session: AsyncSession, principal: Principal, measure_id: uuid
         errors = FieldErrors()
         errors.add("/completed_on", "future_date", "a task cannot be completed in the future")
         errors.raise_if_any()
+    await _check_cited_files(session, principal, measure_id, body.evidence)
     evidence = [e.model_dump(mode="json") for e in body.evidence]
     return await take_step(session, principal, measure_id, "complete", if_match, body.comment, extra={
         "completed_on": completed_on, "completed_at": utcnow(), "completion_note": body.completion_note,
@@ -166,6 +183,7 @@ async def declare_cannot_complete(session: AsyncSession, principal: Principal, m
                                   body: MeasureCannotComplete, if_match: str | None) -> MeasureRead:
     """open → cannot_complete_requested, by the responsible leader: reason, confirming organisation,
     evidence (001 二(四)2: "经协调省财政厅,该厅表示此类款项已上缴国库无法退还")."""
+    await _check_cited_files(session, principal, measure_id, body.evidence)
     evidence = [e.model_dump(mode="json") for e in body.evidence]
     return await take_step(session, principal, measure_id, "declare_cannot_complete", if_match, body.comment,
                            extra={"cannot_complete_reason": body.reason,
