@@ -13,13 +13,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
+from app.core.http_cache import cached_json
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, public, require
 from app.schemas.escalations import (
     EscalationCreate,
     EscalationDecide,
@@ -29,9 +30,12 @@ from app.schemas.escalations import (
     EscalationReject,
     EscalationReply,
     FindingEscalationFilter,
+    PublicEscalationFilter,
+    PublicEscalationPage,
 )
 from app.schemas.history import HistoryPage
 from app.services.escalations import commands, queries
+from app.services.escalations import public as published
 
 router = APIRouter(tags=["escalations"])
 
@@ -133,3 +137,12 @@ async def create_finding_escalation(finding_id: uuid.UUID, body: EscalationCreat
                                     guard: IdempotencyDep, principal: Writer) -> Response:
     """Issue or propose an escalation about this finding (404 when you cannot see it); as `POST /escalations`."""
     return _created(guard, await commands.create(session, principal, body, finding_id=finding_id))
+
+
+@router.get("/public/escalations", response_model=PublicEscalationPage, dependencies=[public()])
+async def list_public_escalations(request: Request, session: SessionDep, page: PageDep,
+                                  filters: Annotated[PublicEscalationFilter, Depends()]) -> Response:
+    """Summonses and circulars issued as public (公开约谈, 公开通报), newest issue last. Anonymous;
+    `If-None-Match` → 304. Proposals, internal ones and other kinds never appear."""
+    return cached_json(request, await published.list_published(session, filters, limit=page.limit,
+                                                                cursor=page.cursor))

@@ -8,15 +8,20 @@ from __future__ import annotations
 import enum
 
 from app.models import (
+    CasePath,
+    CaseStatus,
     DecisionLevel,
     DesignationKey,
     DispatchCadence,
     DutyDomain,
     DutyListStatus,
+    EscalationKind,
+    EscalationStatus,
     ExtensionStatus,
     FindingRelation,
     FindingStatus,
     InspectionKind,
+    InternalMeasure,
     ItemRelation,
     LeadDecisionStatus,
     LookbackOutcome,
@@ -26,12 +31,14 @@ from app.models import (
     OrganisationKind,
     OrganisationLevel,
     PartyRole,
+    ReceivingBodyKind,
     RecipientKind,
     RectificationType,
     ReportKind,
     ReportPartyRole,
     ReportStatus,
     Role,
+    SummonsForm,
 )
 from app.profiles.schema import BasisKind, CopyMode, LeadScope
 from app.schemas.measures import EvidenceKind
@@ -193,6 +200,20 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
     },
     FindingRelation: {"same_problem": ("同一问题", "Same problem"), "follow_up": ("举一反三", "Follow-up")},
     EvidenceKind: {"document": ("文件", "Document"), "attachment": ("附件", "Attachment"), "link": ("链接", "Link")},
+    EscalationKind: {"warning": ("预警", "Warning"), "urge": ("督办", "Urge"), "summons": ("约谈", "Summons"),
+                     "circular": ("通报", "Circular"), "handover": ("移交问责", "Handover")},
+    EscalationStatus: {"proposed": ("已提请", "Proposed"), "issued": ("已印发", "Issued"),
+                       "rejected": ("未同意", "Rejected"), "replied": ("已回复", "Replied")},
+    SummonsForm: {"collective": ("集体约谈", "Collective"), "individual": ("个别约谈", "Individual")},
+    CaseStatus: {"investigating": ("调查中", "Investigating"), "transferred": ("已移送", "Transferred"),
+                 "accepted": ("已受理", "Accepted"), "concluded": ("已办结", "Concluded")},
+    CasePath: {"two_stage": ("调查后移送", "Investigate, then transfer"), "direct": ("直接移送", "Direct transfer")},
+    ReceivingBodyKind: {"discipline": ("纪检监察机关", "Discipline body"),
+                        "organisation_department": ("组织(人事)部门", "Organisation department"),
+                        "public_security": ("公安机关", "Public security"), "procuratorate": ("检察机关", "Procuratorate")},
+    InternalMeasure: {"criticism_education": ("批评教育", "Criticism and education"),
+                      "reminder_talk": ("提醒谈话", "Reminder talk"),
+                      "organisational_handling": ("组织处理", "Organisational handling")},
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
@@ -209,4 +230,7 @@ ENUM_NAMES: dict[type[enum.Enum], str] = {
     DispatchCadence: "dispatch_cadence", FindingStatus: "finding_status", RectificationType: "rectification_type",
     MeasureStatus: "measure_status", ExtensionStatus: "extension_status", LookbackOutcome: "lookback_outcome",
     LookbackPerformer: "lookback_performer", FindingRelation: "finding_relation", EvidenceKind: "evidence_kind",
+    EscalationKind: "escalation_kind", EscalationStatus: "escalation_status", SummonsForm: "summons_form",
+    CaseStatus: "case_status", CasePath: "case_path", ReceivingBodyKind: "receiving_body_kind",
+    InternalMeasure: "internal_measure",
 }

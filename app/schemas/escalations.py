@@ -151,3 +151,33 @@ class FindingEscalationFilter:
         status: Annotated[EscalationStatus | None, Query(description="Only this state.")] = None,
     ) -> None:
         self.kind, self.status, self.organisation_id, self.finding_id = kind, status, None, None
+
+
+class PublicEscalationRead(BaseModel):
+    """A published summons (公开约谈) or circular (公开通报): what the public sees."""
+
+    id: uuid.UUID = Field(description="Escalation id.")
+    jurisdiction_id: uuid.UUID = Field(description="The province.")
+    kind: EscalationKind = Field(description="summons or circular.")
+    title: str = Field(description="Title.")
+    content: str | None = Field(description="Text.")
+    issuing_organisation: OrganisationBrief = Field(description="Issuer.")
+    addressee_organisations: list[OrganisationBrief] = Field(description="Organisations addressed.")
+    summons_form: SummonsForm | None = Field(description="Summons: collective or individual.")
+    issued_at: datetime = Field(description="When issued.")
+
+
+class PublicEscalationPage(BaseModel):
+    items: list[PublicEscalationRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class PublicEscalationFilter:
+    """Query filters of `GET /public/escalations`."""
+
+    def __init__(
+        self,
+        jurisdiction_id: Annotated[uuid.UUID | None, Query(description="One province.")] = None,
+        kind: Annotated[EscalationKind | None, Query(description="summons or circular.")] = None,
+    ) -> None:
+        self.jurisdiction_id, self.kind = jurisdiction_id, kind

@@ -235,6 +235,7 @@ ESCALATION_POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/findings/{finding_id}/escalations"): Row(ESC_READERS, 200, "finding"),
     ("POST", "/findings/{finding_id}/escalations"): Row(ESC_WRITERS, 201, "finding", acts=_ISSUERS,
                                                         write="new:escalation", body=_NEW_ESCALATION),
+    ("GET", "/public/escalations"): Row(PUBLIC, 200),  # public summonses and circulars, for anyone
     ("GET", "/accountability-cases"): Row(CASE_READERS, 200, "case", out=200, lists="case",
                                           query={"organisation_id": "{org}", **PAGE}),
     ("GET", _C): Row(CASE_READERS, 200, "case"),

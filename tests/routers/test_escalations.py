@@ -104,3 +104,18 @@ async def test_escalations_of_a_finding(client, database):
     assert (await client.get("/escalations", headers=c.h("edu_leader"))).json()["items"] == []
     async with database.transaction(write=False) as s:
         assert await s.scalar(select(func.count()).select_from(Escalation)) == 1
+
+
+async def test_only_issued_public_summonses_and_circulars_are_published(client, database):
+    p = await province(database, "hainan")
+    circular = await create(client, p, "env_leader", escalation_body(p, "circular", public=True))
+    await create(client, p, "env_leader", escalation_body(p, "circular"))  # internal
+    summons = await create(client, p, "env_leader", escalation_body(p, "summons", public=True))  # proposed
+    await create(client, p, "env_leader", escalation_body(p, "urge"))
+    r = await client.get("/public/escalations")
+    assert r.status_code == 200 and r.headers["cache-control"].startswith("public")
+    assert [e["id"] for e in r.json()["items"]] == [circular["id"]]
+    await step(client, p, "gov_leadership", "escalations", summons, "decide")
+    items = (await client.get("/public/escalations", params={"kind": "summons"})).json()["items"]
+    assert [e["id"] for e in items] == [summons["id"]] and "addressee_persons" not in items[0]
+    assert (await client.get("/public/escalations", headers={"If-None-Match": r.headers["etag"]})).status_code == 200
