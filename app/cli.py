@@ -39,7 +39,8 @@ async def load_demo(if_empty: bool) -> None:
             await audit.flush_pending(session)
         print(f"demo data loaded: {counts['organisations']} organisations, {counts['users']} users, "
               f"{records['duty_lists']} duty lists, {records['lead_decisions']} lead decisions, "
-              f"{records['reports']} report obligations, {records['findings']} findings (accounts: see README)")
+              f"{records['reports']} report obligations, {records['findings']} findings, "
+              f"{records['escalations']} escalations (accounts: see README)")
     finally:
         await database.dispose()
 

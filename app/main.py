@@ -22,12 +22,14 @@ from app.core.openapi import install_openapi
 from app.core.storage import LocalBlobStore
 from app.dependencies import refuse_nul_characters, require_json_media_type
 from app.routers import (
+    accountability_cases,
     attachments,
     audit_events,
     auth,
     designations,
     duty_list_obligations,
     duty_lists,
+    escalations,
     findings,
     health,
     inspections,
@@ -63,7 +65,7 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
                   inspections, findings, measures, attachments, public_duty_lists, public_lead_decisions,
-                  public_reports)
+                  public_reports, escalations, accountability_cases)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -37,7 +37,9 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 ATTACHMENT_LIMIT = 64 * 1024
 # Tables emptied between tests, children first. The audit trail is append-only
 # (a trigger refuses DELETE), so it accumulates over a run; tests filter by resource.
-CLEAN_TABLES = ["finding_attachment", "report_attachment", "attachment", "progress_update", "finding_lookback", "extension_request", "measure", "finding_link",
+CLEAN_TABLES = ["accountability_case_party", "accountability_case", "escalation_finding", "escalation_party",
+                "escalation", "finding_attachment", "report_attachment", "attachment", "progress_update",
+                "finding_lookback", "extension_request", "measure", "finding_link",
                 "finding_party", "finding", "inspection_category", "inspection_organisation", "inspection",
                 "idempotency_record", "transition_history", "report_party", "report", "refresh_token",
                 "refresh_session", "membership", "integration_client", "user_account", "lead_decision_item",

@@ -36,25 +36,37 @@ class Permission(str, enum.Enum):
     # at which of the finding's organisations, takes each step.
     findings_read = "findings:read"
     findings_write = "findings:write"
+    # Escalations (督办、预警、约谈、通报、移交): read by every role in scope of a party; issued, decided
+    # and replied to by the office, leaders and leadership (the workflow table says at which organisation).
+    escalations_read = "escalations:read"
+    escalations_write = "escalations:write"
+    # Accountability cases (问责): read by their parties only (a receiving body sees its cases); the
+    # responsible body's leader transfers, the receiving body's discipline members or office conclude.
+    cases_read = "cases:read"
+    cases_write = "cases:write"
 
 
 _READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read,
-                Permission.reports_read, Permission.findings_read}
+                Permission.reports_read, Permission.findings_read, Permission.escalations_read,
+                Permission.cases_read}
 _DUTY_WORK = {Permission.duty_lists_write, Permission.reports_write, Permission.findings_write}
+_ESCALATING = {Permission.escalations_write, Permission.cases_write}  # office, leader, leadership
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     # The office is the secretariat: it reads who works where and what was done (audit) in its scope.
-    Role.office: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read, Permission.audit_read,
-                                                         Permission.lead_decisions_write}),
+    Role.office: frozenset(_READ_BASICS | _DUTY_WORK | _ESCALATING | {Permission.users_read, Permission.audit_read,
+                                                                       Permission.lead_decisions_write}),
     # Leaders raise lead matters and record their organisation's opinion (000 §(八) 研究会商).
-    Role.leader: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read, Permission.lead_decisions_write}),
-    Role.leadership: frozenset(_READ_BASICS | _DUTY_WORK | {Permission.users_read,
-                                                             Permission.lead_decisions_write}),
+    Role.leader: frozenset(_READ_BASICS | _DUTY_WORK | _ESCALATING | {Permission.users_read,
+                                                                       Permission.lead_decisions_write}),
+    Role.leadership: frozenset(_READ_BASICS | _DUTY_WORK | _ESCALATING | {Permission.users_read,
+                                                                           Permission.lead_decisions_write}),
     Role.staff: frozenset(_READ_BASICS | _DUTY_WORK),
     # Inspectors register findings during a campaign and look back on them (DOMAIN.md roles).
     Role.inspector: frozenset(_READ_BASICS | {Permission.findings_write}),
-    Role.discipline: frozenset(_READ_BASICS),
+    # Discipline bodies receive transferred cases and record outcomes (DOMAIN.md roles).
+    Role.discipline: frozenset(_READ_BASICS | {Permission.cases_write}),
     Role.viewer: frozenset(_READ_BASICS),
 }
 
@@ -67,6 +79,8 @@ CLIENT_SCOPES: dict[str, Permission] = {
     "lead_decisions:read": Permission.lead_decisions_read,
     "reports:read": Permission.reports_read,
     "findings:read": Permission.findings_read,
+    "escalations:read": Permission.escalations_read,
+    "cases:read": Permission.cases_read,
 }
 
 

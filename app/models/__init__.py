@@ -1,5 +1,14 @@
 """All ORM models; importing this package registers every table on `Base.metadata`."""
 
+from app.models.accountability_case import (
+    AccountabilityCase,
+    CaseParty,
+    CasePartyRole,
+    CasePath,
+    CaseStatus,
+    InternalMeasure,
+    ReceivingBodyKind,
+)
 from app.models.attachment import Attachment, AttachmentPurpose, FindingAttachment, ReportAttachment
 from app.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from app.models.base import Base, new_id, utcnow
@@ -11,6 +20,15 @@ from app.models.duty_list import (
     ItemRelation,
     ResponsibilityItem,
     ResponsibilityItemOrganisation,
+)
+from app.models.escalation import (
+    Escalation,
+    EscalationFinding,
+    EscalationKind,
+    EscalationParty,
+    EscalationPartyRole,
+    EscalationStatus,
+    SummonsForm,
 )
 from app.models.finding import (
     ExtensionRequest,
@@ -67,11 +85,16 @@ from app.models.report import (
 
 __all__ = [
     "GENESIS_HASH",
+    "AccountabilityCase",
     "Attachment",
     "AttachmentPurpose",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "CaseParty",
+    "CasePartyRole",
+    "CasePath",
+    "CaseStatus",
     "CoordinationMember",
     "DecisionLevel",
     "Designation",
@@ -80,6 +103,12 @@ __all__ = [
     "DutyDomain",
     "DutyList",
     "DutyListStatus",
+    "Escalation",
+    "EscalationFinding",
+    "EscalationKind",
+    "EscalationParty",
+    "EscalationPartyRole",
+    "EscalationStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "Finding",
@@ -96,6 +125,7 @@ __all__ = [
     "InspectionKind",
     "InspectionOrganisation",
     "IntegrationClient",
+    "InternalMeasure",
     "ItemRelation",
     "LeadDecision",
     "LeadDecisionItem",
@@ -114,6 +144,7 @@ __all__ = [
     "OrganisationLevel",
     "PartyRole",
     "ProgressUpdate",
+    "ReceivingBodyKind",
     "RecipientKind",
     "RectificationType",
     "RefreshSession",
@@ -127,6 +158,7 @@ __all__ = [
     "ResponsibilityItem",
     "ResponsibilityItemOrganisation",
     "Role",
+    "SummonsForm",
     "TransitionHistory",
     "User",
     "new_id",

@@ -9,15 +9,20 @@ import enum
 
 from app.models import (
     AttachmentPurpose,
+    CasePath,
+    CaseStatus,
     DecisionLevel,
     DesignationKey,
     DispatchCadence,
     DutyDomain,
     DutyListStatus,
+    EscalationKind,
+    EscalationStatus,
     ExtensionStatus,
     FindingRelation,
     FindingStatus,
     InspectionKind,
+    InternalMeasure,
     ItemRelation,
     LeadDecisionStatus,
     LookbackOutcome,
@@ -27,12 +32,14 @@ from app.models import (
     OrganisationKind,
     OrganisationLevel,
     PartyRole,
+    ReceivingBodyKind,
     RecipientKind,
     RectificationType,
     ReportKind,
     ReportPartyRole,
     ReportStatus,
     Role,
+    SummonsForm,
 )
 from app.profiles.schema import BasisKind, CopyMode, LeadScope
 from app.schemas.measures import EvidenceKind
@@ -198,6 +205,20 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
                         "progress": ("进展情况", "Progress"), "closure": ("销号佐证", "Closure evidence"),
                         "verification": ("核验材料", "Verification"), "report": ("报告正文", "Report"),
                         "annex": ("附件", "Annex")},
+    EscalationKind: {"warning": ("预警", "Warning"), "urge": ("督办", "Urge"), "summons": ("约谈", "Summons"),
+                     "circular": ("通报", "Circular"), "handover": ("移交问责", "Handover")},
+    EscalationStatus: {"proposed": ("已提请", "Proposed"), "issued": ("已印发", "Issued"),
+                       "rejected": ("未同意", "Rejected"), "replied": ("已回复", "Replied")},
+    SummonsForm: {"collective": ("集体约谈", "Collective"), "individual": ("个别约谈", "Individual")},
+    CaseStatus: {"investigating": ("调查中", "Investigating"), "transferred": ("已移送", "Transferred"),
+                 "accepted": ("已受理", "Accepted"), "concluded": ("已办结", "Concluded")},
+    CasePath: {"two_stage": ("调查后移送", "Investigate, then transfer"), "direct": ("直接移送", "Direct transfer")},
+    ReceivingBodyKind: {"discipline": ("纪检监察机关", "Discipline body"),
+                        "organisation_department": ("组织(人事)部门", "Organisation department"),
+                        "public_security": ("公安机关", "Public security"), "procuratorate": ("检察机关", "Procuratorate")},
+    InternalMeasure: {"criticism_education": ("批评教育", "Criticism and education"),
+                      "reminder_talk": ("提醒谈话", "Reminder talk"),
+                      "organisational_handling": ("组织处理", "Organisational handling")},
 }
 
 ENUM_NAMES: dict[type[enum.Enum], str] = {
@@ -215,4 +236,7 @@ ENUM_NAMES: dict[type[enum.Enum], str] = {
     MeasureStatus: "measure_status", ExtensionStatus: "extension_status", LookbackOutcome: "lookback_outcome",
     LookbackPerformer: "lookback_performer", FindingRelation: "finding_relation", EvidenceKind: "evidence_kind",
     AttachmentPurpose: "attachment_purpose",
+    EscalationKind: "escalation_kind", EscalationStatus: "escalation_status", SummonsForm: "summons_form",
+    CaseStatus: "case_status", CasePath: "case_path", ReceivingBodyKind: "receiving_body_kind",
+    InternalMeasure: "internal_measure",
 }

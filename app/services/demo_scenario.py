@@ -44,6 +44,7 @@ from app.schemas.lead_decisions import (
 from app.schemas.reports import ReportAction, ReportContent, ReportGenerate, ReportSection, ReportUpdate
 from app.schemas.responsibility_items import ResponsibilityItemCreate, ResponsibilityItemUpdate
 from app.services.duty_lists import commands, items, queries
+from app.services.escalations import demo as escalations_demo
 from app.services.findings import demo as findings_demo
 from app.services.lead_decisions import actions as ld_actions
 from app.services.lead_decisions import commands as ld_commands
@@ -263,4 +264,6 @@ async def run(session: AsyncSession) -> dict[str, int]:
     await _lead_decisions(d)
     reports = await _reports(d)
     findings = await findings_demo.run(session, _principal, d.org)
-    return {"duty_lists": 8, "lead_decisions": 2, "reports": reports, "findings": findings}
+    escalations = await escalations_demo.run(session, _principal, d.org)
+    return {"duty_lists": 8, "lead_decisions": 2, "reports": reports, "findings": findings,
+            "escalations": escalations}

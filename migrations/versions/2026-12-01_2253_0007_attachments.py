@@ -1,7 +1,7 @@
 """evidence attachments and their links to findings and reports
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 22:53:46.096207
 
 Issue 6 item 4: `attachment` (one uploaded file: sniffed type, size, SHA-256, sanitised name;
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

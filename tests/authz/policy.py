@@ -227,6 +227,61 @@ ATTACHMENT_POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/attachments/{attachment_id}/content"): Row(FINDING_READERS, 200, "attachment"),
 }
 
+# Escalations and accountability cases (DOMAIN.md "Escalations", "Accountability cases"). Each relation's
+# organisation X issued an urge (督办) that it also decides and is addressed (so at `same` the caller's
+# leadership decides, its leader or office replies), and X handed over, is responsible for and received
+# one accountability case. The step rows set the state the step leaves first (prep). Creating needs
+# office, leader or leadership AT the issuing organisation: anywhere else 403 (a role elsewhere issues
+# nothing), the finding's sub-collection 404 out of scope. Transfer goes to 省纪委监委 ({discipline_body}).
+ESC_READERS = USERS                                       # escalations:read: every role (clients: by scope)
+ESC_WRITERS = frozenset({"admin", "office", "leader", "leadership"})  # escalations:write
+CASE_READERS = USERS                                      # cases:read: every role, parties only
+CASE_WRITERS = ESC_WRITERS | {"discipline"}               # cases:write: discipline records outcomes
+_ISSUERS = frozenset({"office", "leader", "leadership"})
+_E, _C = "/escalations/{escalation_id}", "/accountability-cases/{case_id}"
+_NEW_ESCALATION = {"kind": "warning", "title": "预警函", "issuing_organisation_id": "{org}",
+                   "addressee_organisation_ids": ["{org}"]}
+_INVESTIGATION = {"cause": "监管不到位", "responsibility_determination": "分管负责人负领导责任"}
+
+
+def _esc_step(acts: frozenset[str], prep: str, body: dict[str, Any] | None = None) -> Row:
+    return Row(ESC_WRITERS, 200, "escalation", acts=acts, body=body or {}, if_match=True, write="escalation",
+               prep=f"escalation:{prep}")
+
+
+def _case_step(acts: frozenset[str], prep: str, body: dict[str, Any] | None = None) -> Row:
+    return Row(CASE_WRITERS, 200, "case", acts=acts, body=body or {}, if_match=True, write="case",
+               prep=f"case:{prep}")
+
+
+ESCALATION_POLICY: dict[tuple[str, str], Row] = {
+    ("POST", "/escalations"): Row(ESC_WRITERS, 201, "org", out=403, acts=_ISSUERS, write="new:escalation",
+                                  body=_NEW_ESCALATION),
+    ("GET", "/escalations"): Row(ESC_READERS, 200, "escalation", out=200, lists="escalation",
+                                 query={"organisation_id": "{org}", **PAGE}),
+    ("GET", _E): Row(ESC_READERS, 200, "escalation"),
+    ("GET", f"{_E}/history"): Row(ESC_READERS, 200, "escalation"),
+    ("POST", f"{_E}/decide"): _esc_step(frozenset({"leadership"}), "proposed"),
+    ("POST", f"{_E}/reject"): _esc_step(frozenset({"leadership"}), "proposed", {"comment": "不同意"}),
+    ("POST", f"{_E}/reply"): _esc_step(frozenset({"leader", "office"}), "issued", {"reply": "已办理"}),
+    ("GET", "/findings/{finding_id}/escalations"): Row(ESC_READERS, 200, "finding"),
+    ("POST", "/findings/{finding_id}/escalations"): Row(ESC_WRITERS, 201, "finding", acts=_ISSUERS,
+                                                        write="new:escalation", body=_NEW_ESCALATION),
+    ("GET", "/public/escalations"): Row(PUBLIC, 200),  # public summonses and circulars, for anyone
+    ("GET", "/accountability-cases"): Row(CASE_READERS, 200, "case", out=200, lists="case",
+                                          query={"organisation_id": "{org}", **PAGE}),
+    ("GET", _C): Row(CASE_READERS, 200, "case"),
+    ("GET", f"{_C}/history"): Row(CASE_READERS, 200, "case"),
+    ("POST", f"{_C}/transfer"): _case_step(_LEADER, "investigating", {
+        **_INVESTIGATION, "receiving_body_kind": "discipline", "receiving_organisation_id": "{discipline_body}"}),
+    ("POST", f"{_C}/conclude-internally"): _case_step(_LEADER, "investigating",
+                                                      {**_INVESTIGATION, "measure": "reminder_talk"}),
+    ("POST", f"{_C}/accept"): _case_step(frozenset({"discipline", "office"}), "transferred"),
+    ("POST", f"{_C}/conclude"): _case_step(frozenset({"discipline", "office"}), "accepted",
+                                           {"outcome": "给予诫勉"}),
+}
+
+
 POLICY: dict[tuple[str, str], Row] = {
     # Public: health, labels, profiles (they restate published texts), docs, signing in.
     ("GET", "/healthz"): Row(PUBLIC, 200),
@@ -432,6 +487,7 @@ POLICY: dict[tuple[str, str], Row] = {
     ("GET", "/public/reports/{report_id}"): Row(PUBLIC, 200, prep="report:published"),
     **FINDING_POLICY,
     **ATTACHMENT_POLICY,
+    **ESCALATION_POLICY,
 }
 
 

@@ -28,10 +28,14 @@ from app.core.routes import iter_routes
 from app.core.storage import LocalBlobStore
 from app.main import create_app
 from app.models import (
+    AccountabilityCase,
     Attachment,
     AuditEvent,
+    CaseParty,
     DecisionLevel,
     DutyList,
+    Escalation,
+    EscalationParty,
     ExtensionRequest,
     Finding,
     FindingAttachment,
@@ -47,6 +51,7 @@ from app.models import (
     Measure,
     Membership,
     Organisation,
+    OrganisationKind,
     PartyRole,
     ProgressUpdate,
     Report,
@@ -74,18 +79,19 @@ from tests.report_factories import COMPLETE_SECTIONS, make_report
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
           "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
-          "attachment": Attachment}
+          "attachment": Attachment, "escalation": Escalation, "case": AccountabilityCase}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
                  "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
                  "progress_update": "progress_update", "lookback": "finding_lookback",
-                 "extension_request": "extension_request", "attachment": "attachment"}
+                 "extension_request": "extension_request", "attachment": "attachment",
+                 "escalation": "escalation"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
             "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
             "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
-            "extension_request": ExtensionRequest, "attachment": Attachment}
+            "extension_request": ExtensionRequest, "attachment": Attachment, "escalation": Escalation}
 LINKS = {"finding": (FindingAttachment, FindingAttachment.finding_id), "report": (ReportAttachment,
                                                                                    ReportAttachment.report_id)}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
@@ -133,6 +139,11 @@ class Matrix:
     measures: dict[str, Measure] = field(default_factory=dict)
     extensions: dict[str, ExtensionRequest] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict)  # a PDF uploaded for the relation's org
+    # Per relation: an urge its organisation issued, decides and is addressed; a case it handed over,
+    # is responsible for and received (tests/authz/policy.py ESCALATION_POLICY).
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    cases: dict[str, AccountabilityCase] = field(default_factory=dict)
+    discipline_body: uuid.UUID | None = None
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -182,6 +193,7 @@ async def matrix(world, database, settings) -> Matrix:
         await s.flush()
         findings_world = await _findings_world(s, world)
         attachments = await _attachments(s, world, settings)
+        escalations_world = await _escalations_world(s, world)
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
         seqs = {r.resource_id: r.seq for r in (await s.execute(
@@ -193,7 +205,7 @@ async def matrix(world, database, settings) -> Matrix:
     headers = {role: auth(user) for role, user in people.items()}  # minted once per world
     headers["client"] = {"Authorization": f"Bearer {client_token}"}
     headers[ANONYMOUS] = {}
-    m = Matrix(world, headers, users, clients, seqs, token, duty_lists=duty_lists, items=items, **findings_world)
+    m = Matrix(world, headers, users, clients, seqs, token, duty_lists=duty_lists, items=items, **findings_world, **escalations_world)
     m.callers = {role: (User, user.id) for role, user in people.items()}
     m.callers["client"] = (IntegrationClient, caller.id)
     m.decisions = decisions
@@ -272,6 +284,38 @@ async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
     return made
 
 
+async def _escalations_world(s, world) -> dict[str, Any]:
+    """Per relation (see tests/authz/policy.py ESCALATION_POLICY): an urge and an accountability case."""
+    from tests.factories import make_organisation
+
+    made: dict[str, Any] = {"escalations": {}, "cases": {}}
+    discipline = await make_organisation(s, "海南省纪委监委", kind=OrganisationKind.discipline_body,
+                                         parent=world.org("hainan"))
+    made["discipline_body"] = discipline.id
+    for relation in RELATIONS:
+        org = world.org(RELATION_ORG[relation])
+        urge = Escalation(jurisdiction_id=org.jurisdiction_id, kind="urge", status="issued", title=f"督办 {relation}",
+                          issuing_organisation_id=org.id, reply_deadline=date(2099, 1, 1), addressee_persons=[])
+        handover = Escalation(jurisdiction_id=org.jurisdiction_id, kind="handover", status="issued",
+                              title=f"移交 {relation}", issuing_organisation_id=org.id, addressee_persons=[])
+        s.add_all([urge, handover])
+        await s.flush()
+        s.add_all([EscalationParty(escalation_id=urge.id, organisation_id=org.id, role=role)
+                   for role in ("issuer", "decider", "addressee")])
+        case = AccountabilityCase(jurisdiction_id=org.jurisdiction_id, escalation_id=handover.id,
+                                  status="investigating", path="two_stage", title=f"问责 {relation}",
+                                  handing_over_organisation_id=org.id, responsible_organisation_id=org.id,
+                                  receiving_body_kind="discipline", receiving_organisation_id=org.id,
+                                  persons_concerned=[])
+        s.add(case)
+        await s.flush()
+        s.add_all([CaseParty(case_id=case.id, organisation_id=org.id, role=role)
+                   for role in ("handing_over", "responsible", "receiving")])
+        await s.flush()
+        made["escalations"][relation], made["cases"][relation] = urge, case
+    return made
+
+
 # ---------------------------------------------------------------------------------- one cell
 
 
@@ -279,7 +323,8 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     client = m.clients.get(relation)
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
-               "extension_request": m.extensions, "attachment": m.attachments}
+               "extension_request": m.extensions, "attachment": m.attachments, "escalation": m.escalations,
+               "case": m.cases}
     if kind in records:
         return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
@@ -338,6 +383,11 @@ async def prepare(m: Matrix, row: Row, relation: str, values: dict[str, Any], da
             elif wanted == "present" and present is None:
                 s.add(model(**{column.key: record_id}, attachment_id=attachment.id, sha256=attachment.sha256,
                             organisation_id=attachment.organisation_id))
+    elif row.prep and row.prep.split(":")[0] in ("escalation", "case"):  # the target in the state the step needs
+        kind, status = row.prep.split(":")
+        model = MODELS[kind]
+        async with database.transaction() as s:
+            await s.execute(update(model).where(model.id == target_id(m, kind, relation, values)).values(status=status))
     elif row.prep == "refresh_token":
         r = await client.post("/auth/token", data={"username": values["username"], "password": TEST_PASSWORD})
         values["refresh_token"] = r.json()["refresh_token"]
@@ -382,6 +432,14 @@ def outside(m: Matrix, kind: str, items: list[dict[str, Any]]) -> list[str]:
             parties = {p["organisation_id"] for p in item["parties"]}
             if not parties & visible:
                 found.append(f"lead_decision {item['id']} has no party in scope")
+            continue
+        if kind in ("escalation", "case"):  # visible through any party: flag it only when none is in scope
+            parties = ({item["issuing_organisation"]["id"], *(o["id"] for o in item["deciding_organisations"]),
+                        *(o["id"] for o in item["addressee_organisations"])} if kind == "escalation" else
+                       {item["handing_over_organisation"]["id"], item["responsible_organisation"]["id"],
+                        *([item["receiving_organisation"]["id"]] if item["receiving_organisation"] else [])})
+            if not parties & visible:
+                found.append(f"{kind} {item['id']} has no party in scope")
             continue
         if kind == "organisation":
             orgs = [item["id"]]
@@ -435,7 +493,8 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
                               "username": m.users["same"].username, "password": TEST_PASSWORD,
                               "new_password": NEW_PASSWORD, "token": m.token, "hainan": m.world.org("hainan").id,
                               "office_body": m.world.org("office_body").id,
-                              "inspection": m.inspections.get(rel, m.inspections["same"]).id}
+                              "inspection": m.inspections.get(rel, m.inspections["same"]).id,
+                              "discipline_body": m.discipline_body}
     await prepare(m, row, rel, values, database, client)
     target = target_id(m, row.target, rel, values)
     params = {"organisation_id": m.org_id(rel), "user_id": m.users[rel].id, "seq": m.seqs.get(rel),
@@ -445,7 +504,9 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
               **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
-                  ("extension_request", m.extensions), ("attachment", m.attachments))}, **row.path}
+                  ("extension_request", m.extensions), ("attachment", m.attachments),
+                  ("escalation", m.escalations), ("case", m.cases))},
+              **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -522,5 +583,5 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
-             "extension_request": 46, "attachment": 46}
+             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from app.core.routes import iter_routes
 from app.main import create_app
+from app.workflows.accountability_cases import CASE_WORKFLOW
+from app.workflows.escalations import ESCALATION_WORKFLOW
 from app.workflows.findings import EXTENSION_WORKFLOW, FINDING_WORKFLOW
 from app.workflows.measures import MEASURE_WORKFLOW
 
 PREFIXES = {FINDING_WORKFLOW: "/findings/{finding_id}/", MEASURE_WORKFLOW: "/measures/{measure_id}/",
-            EXTENSION_WORKFLOW: "/findings/{finding_id}/extension-requests/{extension_request_id}/"}
+            EXTENSION_WORKFLOW: "/findings/{finding_id}/extension-requests/{extension_request_id}/",
+            ESCALATION_WORKFLOW: "/escalations/{escalation_id}/", CASE_WORKFLOW: "/accountability-cases/{case_id}/"}
 # Actions whose route is the record they create: a look-back (passed → look_back, rebounded → rebound),
 # a progress update, an extension request.
 THROUGH_RECORDS = {"look_back": "/findings/{finding_id}/lookbacks", "rebound": "/findings/{finding_id}/lookbacks",
                    "report_progress": "/findings/{finding_id}/progress-updates",
                    "request_extension": "/findings/{finding_id}/extension-requests"}
 NOT_ACTIONS = {"/findings/{finding_id}/lookbacks", "/findings/{finding_id}/progress-updates",
-               "/findings/{finding_id}/extension-requests"}
+               "/findings/{finding_id}/extension-requests",
+               "/findings/{finding_id}/escalations"}  # escalations about the finding: a record of their own
 
 
 def _posts() -> set[str]:

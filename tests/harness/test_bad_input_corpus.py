@@ -258,6 +258,7 @@ async def targets(client, world, database) -> Targets:
         await s.flush()
         decision = await make_lead_decision(s, world)
     findings = await _finding_targets(client, world)
+    findings.update(await _escalation_targets(client, world, database))
     async with database.transaction() as s:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
@@ -271,6 +272,30 @@ async def targets(client, world, database) -> Targets:
         "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
         "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
         "/public/organisations/{organisation_id}/duty-list": {"organisation_id": str(world.org("water").id)}})
+
+
+async def _escalation_targets(client, world, database) -> dict[str, str]:
+    """A warning env issued to water, and an accountability case env handed over (written directly)."""
+    from app.models import AccountabilityCase, CaseParty, Escalation
+
+    r = await client.post("/escalations", headers=world.headers("env_office"), json={
+        "kind": "warning", "title": "语料测试预警", "issuing_organisation_id": str(world.org("env").id),
+        "addressee_organisation_ids": [str(world.org("water").id)]})
+    assert r.status_code == 201, r.text
+    env = world.org("env")
+    async with database.transaction() as s:
+        handover = Escalation(jurisdiction_id=env.jurisdiction_id, kind="handover", status="issued",
+                              title="语料测试移交", issuing_organisation_id=env.id, addressee_persons=[])
+        s.add(handover)
+        await s.flush()
+        case = AccountabilityCase(jurisdiction_id=env.jurisdiction_id, escalation_id=handover.id,
+                                  status="investigating", path="two_stage", title="语料测试问责",
+                                  handing_over_organisation_id=env.id, responsible_organisation_id=env.id,
+                                  persons_concerned=[])
+        s.add(case)
+        await s.flush()
+        s.add(CaseParty(case_id=case.id, organisation_id=env.id, role="responsible"))
+    return {"escalation_id": r.json()["id"], "case_id": str(case.id)}
 
 
 async def _finding_targets(client, world) -> dict[str, str]:
