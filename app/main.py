@@ -28,6 +28,7 @@ from app.routers import (
     duty_lists,
     findings,
     health,
+    imports,
     inspections,
     integration_clients,
     lead_decisions,
@@ -41,6 +42,7 @@ from app.routers import (
     public_reports,
     reports,
     responsibility_items,
+    stats,
     users,
 )
 from app.services.idempotency import ReplayResponse
@@ -60,7 +62,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
-                  inspections, findings, measures, public_duty_lists, public_lead_decisions, public_reports)
+                  inspections, findings, measures, stats, imports, public_duty_lists, public_lead_decisions,
+                  public_reports)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

@@ -36,6 +36,8 @@ class Permission(str, enum.Enum):
     # at which of the finding's organisations, takes each step.
     findings_read = "findings:read"
     findings_write = "findings:write"
+    # Bringing in a ledger already worked, with its recorded states and dates (admins only).
+    findings_import = "findings:import"
 
 
 _READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read,

@@ -28,6 +28,7 @@ from app.models.finding import (
     ProgressUpdate,
     RectificationType,
 )
+from app.models.finding_import import FindingImportBatch
 from app.models.history import TransitionHistory
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
@@ -67,7 +68,7 @@ from app.models.report import (
 __all__ = [
     "GENESIS_HASH", "AuditChainHead", "AuditEvent", "Base", "CoordinationMember", "DecisionLevel", "Designation",
     "DesignationKey", "DispatchCadence", "DutyDomain", "DutyList", "DutyListStatus", "ExtensionRequest",
-    "ExtensionStatus", "Finding", "FindingLink", "FindingLookback", "FindingParty", "FindingPartyRole",
+    "ExtensionStatus", "Finding", "FindingImportBatch", "FindingLink", "FindingLookback", "FindingParty", "FindingPartyRole",
     "FindingRelation", "FindingStatus", "IdempotencyRecord", "Inspection", "InspectionCategory", "InspectionKind",
     "InspectionOrganisation", "IntegrationClient",
     "ItemRelation", "LeadDecision", "LeadDecisionItem", "LeadDecisionOpinion", "LeadDecisionParty",

@@ -31,6 +31,7 @@ from app.models import (
     DutyList,
     ExtensionRequest,
     Finding,
+    FindingImportBatch,
     FindingLookback,
     FindingParty,
     Inspection,
@@ -68,18 +69,19 @@ from tests.report_factories import COMPLETE_SECTIONS, make_report
 
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
-          "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest}
+          "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
+          "finding_import_batch": FindingImportBatch}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
                  "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
                  "progress_update": "progress_update", "lookback": "finding_lookback",
-                 "extension_request": "extension_request"}
+                 "extension_request": "extension_request", "finding_import_batch": "finding_import_batch"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
             "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
             "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
-            "extension_request": ExtensionRequest}
+            "extension_request": ExtensionRequest, "finding_import_batch": FindingImportBatch}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
 # `action_forbidden`, a 403 of its own (app/workflows/engine.py).
 REFUSALS = {401: {("unauthenticated", "Authentication required")},
@@ -124,6 +126,7 @@ class Matrix:
     findings: dict[str, Finding] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     extensions: dict[str, ExtensionRequest] = field(default_factory=dict)
+    import_batches: dict[str, FindingImportBatch] = field(default_factory=dict)  # filed at the inspection's office
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -211,7 +214,8 @@ async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
 
 async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
     """Per relation (see tests/authz/policy.py FINDING_POLICY): inspection, finding, measure, extension."""
-    made: dict[str, dict[str, Any]] = {"inspections": {}, "findings": {}, "measures": {}, "extensions": {}}
+    made: dict[str, dict[str, Any]] = {"inspections": {}, "findings": {}, "measures": {}, "extensions": {},
+                                       "import_batches": {}}
     started = date(2026, 1, 5)
     for relation in RELATIONS:
         org = world.org(RELATION_ORG[relation])
@@ -235,10 +239,12 @@ async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
                           deadline=date(2030, 1, 1), original_deadline=date(2030, 1, 1))
         extension = ExtensionRequest(finding_id=finding.id, requested_deadline=date(2031, 1, 1),
                                      previous_deadline=date(2030, 6, 30), reason="延期")
-        s.add_all([measure, extension])
+        batch = FindingImportBatch(inspection_id=inspection.id, jurisdiction_id=org.jurisdiction_id,
+                                   organisation_id=org.id, counts={})
+        s.add_all([measure, extension, batch])
         await s.flush()
         for key, value in (("inspections", inspection), ("findings", finding), ("measures", measure),
-                           ("extensions", extension)):
+                           ("extensions", extension), ("import_batches", batch)):
             made[key][relation] = value
     return made
 
@@ -250,7 +256,7 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     client = m.clients.get(relation)
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
-               "extension_request": m.extensions}
+               "extension_request": m.extensions, "finding_import_batch": m.import_batches}
     if kind in records:
         return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
@@ -322,6 +328,8 @@ async def state(m: Matrix, row: Row, caller: str, relation: str, values: dict[st
 def item_key(kind: str, item: dict[str, Any]) -> Any:
     if kind == "event":
         return item["seq"]
+    if "figures" in item and "id" not in item:  # statistics answer for the organisation asked about
+        return item["organisation_id"]
     return item["id"] if "id" in item else item.get("duty_list_id")  # (a list's diff names the list)
 
 
@@ -396,7 +404,8 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
               **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
-                  ("extension_request", m.extensions))}, **row.path}
+                  ("extension_request", m.extensions))},
+              "batch_id": m.import_batches.get(rel, m.import_batches["same"]).id, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -472,5 +481,6 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
+             "finding_import_batch": 46,
              "extension_request": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())
