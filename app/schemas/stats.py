@@ -94,8 +94,9 @@ class FindingStatsRead(BaseModel):
     category_id: uuid.UUID | None
     figures: Figures = Field(description="All findings counted: scored on the responsible (主责) organisation.")
     per_inspection: list[InspectionFigures]
-    per_category: list[CategoryFigures] = Field(description="Category nodes (方面 → topic) with findings, in tree "
-                                                            "order.")
+    per_category: list[CategoryFigures] = Field(description="With inspection_id (a category tree is one "
+                                                            "campaign's): its nodes (方面 → topic) with findings, in "
+                                                            "tree order; else empty.")
     per_organisation: list[OrganisationFigures] = Field(
         description="With organisation_id: that organisation's own findings, then each child's subtree; "
                     "without: each responsible organisation's own.")

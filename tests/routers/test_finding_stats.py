@@ -300,12 +300,13 @@ async def test_statistics_as_of_past_days_of_an_imported_001_ledger(client, data
             assert (await listed(client, office, bucket["link"]))[0] == bucket["count"], (day, bucket)
     # 001 as of 2022-12: all 36 done on time against the deadlines in force, none behind; the "等靠看"
     # item's eight tasks: 4 closed, 1 done awaiting 销号, 3 going on (二(五)2(3)).
-    end_2022 = r = (await client.get("/stats/findings", headers=office, params={"as_of": "2022-12-31"})).json()
+    end_2022 = (await client.get("/stats/findings", headers=office, params={"as_of": "2022-12-31",
+                                                                                       "inspection_id": c.inspection["id"]})).json()
     figures = {b["bucket"]: b["count"] for b in end_2022["figures"]["buckets"]}
     assert figures["behind"] == 0 and figures["closed"] == 30 and figures["long_term"] == 3
     assert end_2022["figures"]["on_time"]["extended"]["rate"] == 1.0
     assert end_2022["figures"]["on_time"]["original"]["on_time"] == end_2022["figures"]["on_time"]["original"]["due"] - 1
-    waiting = next(n for n in r["per_category"] if n["id"] == nodes[("(五)", "2.")])["figures"]["measures"]
+    waiting = next(n for n in end_2022["per_category"] if n["id"] == nodes[("(五)", "2.")])["figures"]["measures"]
     assert {b["bucket"]: b["count"] for b in waiting["buckets"]}["on_schedule"] == 3
     # Now (no as_of) equals as of today.
     now = (await client.get("/stats/findings", headers=office)).json()

@@ -5,8 +5,9 @@ query: an organisation's subtree (on the responsible 主责 organisation only: c
 lead organisations see a finding but are not scored on it, a DOMAIN.md design choice), one
 inspection, one category node and everything below it. Out of scope → 404 for each of them.
 
-Two statements whatever the size: one groups the findings by (inspection, category,
-responsible organisation, bucket), one their measures the same way; totals, per-inspection,
+Four statements whatever the size: the findings grouped by (responsible organisation, bucket)
+and by (inspection, category node when one inspection is asked for, bucket), their measures
+the same two ways, so a province returns a few hundred rows; totals, per-inspection,
 per-category (rolled up the path) and per-organisation (rolled up the closure) figures are
 sums of those rows. The buckets are app/services/findings/buckets.py, the same clauses the
 list's `bucket=` filter uses, so each bucket's `link` lists exactly the findings counted.
@@ -22,9 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
@@ -48,7 +50,6 @@ from app.services.findings import access, buckets
 from app.services.inspections import access as inspections_access
 
 _RATES = ("on_time_original", "due_original", "on_time_extended", "due_extended")
-Key = tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]  # inspection, category, responsible organisation
 
 
 @dataclass
@@ -88,35 +89,37 @@ def category_clause(path: str) -> ColumnElement[bool]:
         InspectionCategory.path.startswith(path, autoescape=True)))
 
 
-async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment
-                   ) -> dict[Key, Tally]:
-    keys = (Finding.inspection_id, Finding.category_id, Finding.responsible_organisation_id)
+async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment,
+                   keys: tuple[ColumnElement[Any], ...]) -> dict[tuple[Any, ...], Tally]:
+    """Findings and their measures counted by `keys` and bucket: two statements, a few hundred rows for a
+    province whatever its number of findings (the groups are few: campaigns, categories, organisations)."""
+    labelled = tuple(k.label(f"k{i}") for i, k in enumerate(keys))
     rates = buckets.on_time_columns(m)
-    inner = select(*keys, buckets.finding_bucket(m).label("bucket"),
+    inner = select(*labelled, buckets.finding_bucket(m).label("bucket"),
                    case((buckets.rebounded(m), 1), else_=0).label("rebounded"),
                    *(v.label(k) for k, v in rates.items())).where(*where).subquery()
     c = inner.c
-    rows = await session.execute(select(
-        c.inspection_id, c.category_id, c.responsible_organisation_id, c.bucket, func.count(),
-        func.sum(c.rebounded), *(func.sum(c[k]) for k in _RATES))
-        .group_by(c.inspection_id, c.category_id, c.responsible_organisation_id, c.bucket))
-    out: dict[Key, Tally] = defaultdict(Tally)
-    for inspection_id, category_id, org_id, bucket, count, rebounded, *sums in rows.all():
-        t = out[(inspection_id, category_id, org_id)]
+    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
+    rows = await session.execute(select(*group, func.count(), func.sum(c.rebounded), *(func.sum(c[k]) for k in _RATES))
+                                 .group_by(*group))
+    out: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    n = len(keys)
+    for row in rows.all():
+        t = out[tuple(row[:n])]
+        bucket, count, rebounded, *sums = row[n:]
         t.findings[bucket] += count
         t.rebounded += int(rebounded or 0)
         for k, v in zip(_RATES, sums, strict=True):
             t.rates[k] += int(v or 0)
     m_rates = buckets.measure_on_time_columns(m)
-    inner = (select(*keys, buckets.measure_bucket(m).label("bucket"), *(v.label(k) for k, v in m_rates.items()))
+    inner = (select(*labelled, buckets.measure_bucket(m).label("bucket"), *(v.label(k) for k, v in m_rates.items()))
              .join(Finding, Finding.id == Measure.finding_id).where(*where, buckets.measure_exists(m)).subquery())
     c = inner.c
-    rows = await session.execute(select(
-        c.inspection_id, c.category_id, c.responsible_organisation_id, c.bucket, func.count(),
-        *(func.sum(c[k]) for k in _RATES))
-        .group_by(c.inspection_id, c.category_id, c.responsible_organisation_id, c.bucket))
-    for inspection_id, category_id, org_id, bucket, count, *sums in rows.all():
-        t = out[(inspection_id, category_id, org_id)]
+    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
+    rows = await session.execute(select(*group, func.count(), *(func.sum(c[k]) for k in _RATES)).group_by(*group))
+    for row in rows.all():
+        t = out[tuple(row[:n])]
+        bucket, count, *sums = row[n:]
         t.measures[bucket] += count
         for k, v in zip(_RATES, sums, strict=True):
             t.measure_rates[k] += int(v or 0)
@@ -178,19 +181,22 @@ async def finding_stats(session: AsyncSession, principal: Principal, *, organisa
         query["category_id"] = str(category_id)
     if as_of is not None:
         query["as_of"] = as_of.isoformat()
-    tallies = await _tallies(session, where, m)
+    by_org = await _tallies(session, where, m, (Finding.responsible_organisation_id,))
+    # Category trees belong to one campaign: per category node when one inspection is asked for.
+    campaign = (Finding.inspection_id, Finding.category_id if inspection_id else literal(None))
+    by_campaign = await _tallies(session, where, m, campaign)
     return FindingStatsRead(
         as_of=as_of, day=m.day, organisation_id=organisation_id, inspection_id=inspection_id,
-        category_id=category_id, figures=_figures(_sum(tallies.values()), query),
-        per_inspection=await _per_inspection(session, tallies, query),
-        per_category=await _per_category(session, tallies, query, root_path),
-        per_organisation=await _per_organisation(session, tallies, query, organisation_id))
+        category_id=category_id, figures=_figures(_sum(by_org.values()), query),
+        per_inspection=await _per_inspection(session, by_campaign, query),
+        per_category=await _per_category(session, by_campaign, query, root_path),
+        per_organisation=await _per_organisation(session, by_org, query, organisation_id))
 
 
-async def _per_inspection(session: AsyncSession, tallies: dict[Key, Tally], query: dict[str, str]
+async def _per_inspection(session: AsyncSession, tallies: dict[tuple[Any, ...], Tally], query: dict[str, str]
                           ) -> list[InspectionFigures]:
     by: dict[uuid.UUID, list[Tally]] = defaultdict(list)
-    for (inspection_id, _, _), t in tallies.items():
+    for (inspection_id, _), t in tallies.items():
         by[inspection_id].append(t)
     if not by:
         return []
@@ -200,10 +206,10 @@ async def _per_inspection(session: AsyncSession, tallies: dict[Key, Tally], quer
             for i, ts in sorted(by.items(), key=lambda kv: str(kv[0]))]
 
 
-async def _per_category(session: AsyncSession, tallies: dict[Key, Tally], query: dict[str, str],
+async def _per_category(session: AsyncSession, tallies: dict[tuple[Any, ...], Tally], query: dict[str, str],
                         root_path: str | None) -> list[CategoryFigures]:
     own: dict[uuid.UUID, list[Tally]] = defaultdict(list)
-    for (_, category_id, _), t in tallies.items():
+    for (_, category_id), t in tallies.items():
         if category_id is not None:
             own[category_id].append(t)
     if not own:
@@ -228,18 +234,15 @@ def _tree_key(node: InspectionCategory, nodes: dict[uuid.UUID, InspectionCategor
     return [(nodes[i].position, str(i)) if i in nodes else (0, str(i)) for i in chain]
 
 
-async def _per_organisation(session: AsyncSession, tallies: dict[Key, Tally], query: dict[str, str],
+async def _per_organisation(session: AsyncSession, tallies: dict[tuple[Any, ...], Tally], query: dict[str, str],
                             root: uuid.UUID | None) -> list[OrganisationFigures]:
-    own: dict[uuid.UUID, list[Tally]] = defaultdict(list)
-    for (_, _, org_id), t in tallies.items():
-        if org_id is not None:
-            own[org_id].append(t)
+    own = {org_id: t for (org_id,), t in tallies.items() if org_id is not None}
     if root is None:
         names = dict((await session.execute(select(Organisation.id, Organisation.name).where(
             Organisation.id.in_(own)))).all()) if own else {}
         return [OrganisationFigures(id=o, name=names[o], subtree=False, figures=_figures(
-            _sum(ts), {**query, "responsible_organisation_id": str(o)}))
-            for o, ts in sorted(own.items(), key=lambda kv: names[kv[0]])]
+            t, {**query, "responsible_organisation_id": str(o)}))
+            for o, t in sorted(own.items(), key=lambda kv: (names[kv[0]], str(kv[0])))]
     children = (await session.execute(select(Organisation.id, Organisation.name).where(
         Organisation.parent_id == root).order_by(Organisation.name, Organisation.id))).all()
     under: dict[uuid.UUID, list[Tally]] = defaultdict(list)
@@ -248,10 +251,10 @@ async def _per_organisation(session: AsyncSession, tallies: dict[Key, Tally], qu
                                      .where(OrganisationClosure.ancestor_id.in_([c.id for c in children]),
                                             OrganisationClosure.descendant_id.in_(own)))
         for ancestor, descendant in rows.all():
-            under[ancestor] += own[descendant]
+            under[ancestor].append(own[descendant])
     root_name = await session.scalar(select(Organisation.name).where(Organisation.id == root))
     out = [OrganisationFigures(id=root, name=root_name or "", subtree=False, figures=_figures(
-        _sum(own.get(root, [])), {**query, "responsible_organisation_id": str(root)}))]
+        own.get(root, Tally()), {**query, "responsible_organisation_id": str(root)}))]
     out += [OrganisationFigures(id=c.id, name=c.name, subtree=True, figures=_figures(
         _sum(under[c.id]), {**query, "subtree_of": str(c.id)})) for c in children if under.get(c.id)]
     return out
