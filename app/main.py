@@ -32,6 +32,7 @@ from app.routers import (
     escalations,
     findings,
     health,
+    imports,
     inspections,
     integration_clients,
     lead_decisions,
@@ -45,6 +46,7 @@ from app.routers import (
     public_reports,
     reports,
     responsibility_items,
+    stats,
     users,
 )
 from app.services.idempotency import ReplayResponse
@@ -64,8 +66,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
-                  inspections, findings, measures, attachments, public_duty_lists, public_lead_decisions,
-                  public_reports, escalations, accountability_cases)
+                  inspections, findings, measures, attachments, stats, imports, public_duty_lists,
+                  public_lead_decisions, public_reports, escalations, accountability_cases)
 
 
 def operation_id_from_function(route: APIRoute) -> str:

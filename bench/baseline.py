@@ -309,6 +309,66 @@ async def me(request: Request) -> Response:
         "permissions": sorted(p.value for p in roots)})
 
 
+# The findings scenarios (issue 6): the statements the service runs for province 1's admin, captured
+# once at start-up by running the service's own code in-process (SQLAlchemy's asyncpg dialect, the
+# same text and parameters), then replayed through the raw pool on each request. No token mode: the
+# raw query alone. A page's ids and the statistics' total are answered so the driver can compare.
+FINDING_LIST = "/findings?subtree_of={root}&status=in_progress&overdue=true&limit=50"
+FINDING_STATS = "/stats/findings?organisation_id={root}"
+
+
+async def capture_findings(db: str) -> dict[str, list[tuple[str, tuple[Any, ...]]]]:
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from app.authz.principal import Grant, Principal
+    from app.schemas.findings import FindingFilter
+    from app.services.findings import queries, stats
+    from bench.common import database_url, summary_path
+
+    root = uuid.UUID(json.loads(summary_path(db).read_text())["organisations"]["p01"])
+    caller = Principal(kind="user", id=uuid.uuid4(), name="bench", grants=(Grant(root, Role.admin),),
+                       root_organisations=frozenset({root}))
+    engine = create_async_engine(database_url(db))
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, tuple(parameters or ())))
+
+    out = {}
+    try:
+        async with AsyncSession(engine) as session:
+            await queries.list_findings(session, caller, FindingFilter(subtree_of=root, status="in_progress",
+                                                                       overdue=True), limit=50, cursor=None,
+                                        include_total=False)
+            out["finding_list"], seen[:] = list(seen), []
+            await stats.finding_stats(session, caller, organisation_id=root, inspection_id=None, category_id=None,
+                                      as_of=None)
+            out["finding_stats"] = list(seen)
+    finally:
+        await engine.dispose()
+    return out
+
+
+async def _replay(request: Request, key: str) -> list[list[asyncpg.Record]]:
+    async with request.app.state.pool.acquire() as conn:
+        return [await conn.fetch(sql, *params) for sql, params in request.app.state.findings[key]]
+
+
+async def list_findings(request: Request) -> Response:
+    page = (await _replay(request, "finding_list"))[0]
+    return JSONResponse({"items": [{"id": str(r[0])} for r in page[:50]], "next_cursor": None, "total": None})
+
+
+async def finding_stats(request: Request) -> Response:
+    results = await _replay(request, "finding_stats")
+    by_org = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
+                   if "rebounded" in sql), [])  # the first grouped statement: (organisation, bucket, count, …)
+    return JSONResponse({"figures": {"total": sum(r[2] for r in by_org)}})
+
+
 async def refused(_: Request, __: Exception) -> Response:
     return JSONResponse({"status": 401}, status_code=401)
 
@@ -318,11 +378,16 @@ async def lifespan(app: Starlette):
     # The service's pool: pool_size 10 + max_overflow 10, JIT off (app/core/db.py).
     app.state.pool = await asyncpg.create_pool(asyncpg_dsn(os.environ.get("BENCH_BASELINE_DB", "envduty_bench")),
                                                min_size=10, max_size=20, server_settings={"jit": "off"})
+    try:
+        app.state.findings = await capture_findings(os.environ.get("BENCH_BASELINE_DB", "envduty_bench"))
+    except Exception:  # noqa: BLE001 - a dataset made before the findings step: those rows are skipped
+        app.state.findings = {"finding_list": [], "finding_stats": []}
     yield
     await app.state.pool.close()
 
 
 app = Starlette(routes=[Route("/healthz", healthz), Route("/me", me), Route("/organisations", list_organisations),
                         Route("/organisations/{org_id}", get_organisation), Route("/users", list_users),
-                        Route("/responsibility-items", list_items)],
+                        Route("/responsibility-items", list_items), Route("/findings", list_findings),
+                        Route("/stats/findings", finding_stats)],
                 exception_handlers={Refused: refused}, lifespan=lifespan)

@@ -40,6 +40,7 @@ from argon2 import DEFAULT_RANDOM_SALT_LENGTH, PasswordHasher
 from argon2.low_level import hash_secret
 
 from bench.common import BENCH_PASSWORD, OUT_DIR, ROOT, asyncpg_dsn, database_url, server_url, summary_path
+from bench.finding_rows import load_findings
 from bench.orgforest import EPOCH, ORG_COLUMNS, ForestBuilder, build_forest, person_name, uuid7_at
 from bench.reports import load_reports
 
@@ -51,6 +52,7 @@ class Scale:
     users: int  # user_account rows (and about as many memberships): the biggest table until findings exist
     items_per_province: int = 6_452  # responsibility items; x31 = 200,012 at nation scale (issue 4)
     reports: int = 50_000  # the nation's reports; a dataset holds its provinces' shares (bench/reports.py)
+    findings: int = 1_000_000  # the nation's findings (issue 6), shared out the same way (bench/finding_rows.py)
 
 
 SCALES = {
@@ -235,7 +237,7 @@ class Step:
 
 
 STEPS = [Step("organisations", load_organisations), Step("users", load_users), Step("duty_lists", load_duty_lists),
-         Step("reports", load_reports)]
+         Step("reports", load_reports), Step("findings", load_findings)]
 
 
 # --------------------------------------------------------------------------- database
@@ -288,6 +290,7 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="large")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--users", type=int, help="override the scale's user count (quick trials)")
+    parser.add_argument("--findings", type=int, help="override the nation's finding count (quick trials)")
     parser.add_argument("--drop", action="store_true", help="drop the database and stop")
     args = parser.parse_args()
     if args.drop:
@@ -297,6 +300,8 @@ def main() -> None:
     scale = SCALES[args.scale]
     if args.users:
         scale = replace(scale, users=args.users)
+    if args.findings:
+        scale = replace(scale, findings=args.findings)
     started = time.perf_counter()
     recreate_database(args.db)
     migrated = time.perf_counter() - started

@@ -21,10 +21,13 @@ LIST_RATIO_TARGET, SCALE_RATIO_TARGET, TOKEN_TARGET_US = 0.5, 1.3, 1000.0
 LABELS = {"healthz": "GET /healthz", "me": "GET /me", "org_list": "GET /organisations?limit=50",
           "org_get": "GET /organisations/{id}", "user_list": "GET /users?limit=50",
           "item_list": "GET /responsibility-items?limit=50",
-          "report_compliance": "GET /report-compliance?period_year=2025 (province 1)"}
+          "report_compliance": "GET /report-compliance?period_year=2025 (province 1)",
+          "finding_list": "GET /findings?subtree_of=…&status=in_progress&overdue=true&limit=50 (province 1)",
+          "finding_stats": "GET /stats/findings?organisation_id=… (province 1)"}
 BASELINE_OF = {"healthz": ("healthz", None), "me": (None, "me_token"), "org_list": ("org_list", "org_list_token"),
                "org_get": ("org_get", None), "user_list": ("user_list", "user_list_token"),
-               "item_list": ("item_list", "item_list_token"), "report_compliance": (None, None)}
+               "item_list": ("item_list", "item_list_token"), "report_compliance": (None, None),
+               "finding_list": ("finding_list", None), "finding_stats": ("finding_stats", None)}
 LIST_KEYS = ("org_list", "user_list", "item_list")  # the lists the issues set ratio and scale targets for
 
 

@@ -50,6 +50,13 @@ GROUPS = [
     # The compliance view over province 1's period-2025 reports (of its 1,613 of the nation's 50,000; bench/reports.py).
     [Scenario("report_compliance", "service", "/report-compliance?period_year=2025&organisation_id={root}&limit=50",
               True)],
+    # Findings (issue 6): province 1's in-progress findings past their deadline, and its statistics; the
+    # baseline replays the service's own statements (bench/baseline.py `capture_findings`).
+    [Scenario("finding_list", "service", "/findings?subtree_of={root}&status=in_progress&overdue=true&limit=50", True),
+     Scenario("finding_list", "baseline", "/findings?subtree_of={root}&status=in_progress&overdue=true&limit=50",
+              False)],
+    [Scenario("finding_stats", "service", "/stats/findings?organisation_id={root}", True),
+     Scenario("finding_stats", "baseline", "/stats/findings?organisation_id={root}", False)],
 ]
 
 

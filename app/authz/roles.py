@@ -44,6 +44,8 @@ class Permission(str, enum.Enum):
     # responsible body's leader transfers, the receiving body's discipline members or office conclude.
     cases_read = "cases:read"
     cases_write = "cases:write"
+    # Bringing in a ledger already worked, with its recorded states and dates (admins only).
+    findings_import = "findings:import"
 
 
 _READ_BASICS = {Permission.organisations_read, Permission.duty_lists_read, Permission.lead_decisions_read,

@@ -47,6 +47,7 @@ from app.models.finding import (
     ProgressUpdate,
     RectificationType,
 )
+from app.models.finding_import import FindingImportBatch
 from app.models.history import TransitionHistory
 from app.models.idempotency import IdempotencyRecord
 from app.models.identity import IntegrationClient, Membership, RefreshSession, RefreshToken, Role, User
@@ -113,6 +114,7 @@ __all__ = [
     "ExtensionStatus",
     "Finding",
     "FindingAttachment",
+    "FindingImportBatch",
     "FindingLink",
     "FindingLookback",
     "FindingParty",

@@ -135,6 +135,8 @@ class Finding(TimestampMixin, Base):
     rebound_count: Mapped[int] = mapped_column(Integer, default=0)
     last_lookback_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # Set when the finding came from a historical import (app/models/finding_import.py).
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("finding_import_batch.id"), index=True)
 
 
 class FindingParty(Base):
@@ -199,6 +201,7 @@ class Measure(TimestampMixin, Base):
     cannot_complete_reason: Mapped[str | None] = mapped_column(Text)
     confirming_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
     confirmed_at: Mapped[datetime | None]
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("finding_import_batch.id"), index=True)
 
 
 class ProgressUpdate(Base):

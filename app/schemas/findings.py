@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.schemas.duty_lists import OrganisationBrief
 from app.schemas.measures import EvidenceList, PlanMeasure
+from app.schemas.stats import FindingBucket
 
 Comment = Field(default=None, max_length=2000, description="A note kept on the history row.",
                 examples=["同意"])
@@ -287,11 +288,17 @@ class FindingFilter:
         = None,
         q: Annotated[str | None, Query(min_length=1, max_length=100, description="Text in the title or code.")]
         = None,
+        bucket: Annotated[FindingBucket | None, Query(description="A statistics bucket (`GET /stats/findings` "
+                                                                  "links here): where the finding stands.")] = None,
+        as_of: Annotated[date | None, Query(description="Select by the state at the end of this day, recomputed "
+                                                        "from history (only findings that existed then); the "
+                                                        "items still show the current state.")] = None,
     ) -> None:
         self.inspection_id, self.category_id, self.subtree_of = inspection_id, category_id, subtree_of
         self.responsible_organisation_id, self.jurisdiction_id = responsible_organisation_id, jurisdiction_id
         self.status, self.rectification_type, self.overdue = status, rectification_type, overdue
         self.key_problem, self.rebounded, self.q = key_problem, rebounded, q
+        self.bucket, self.as_of = bucket, as_of
 
 
 # ------------------------------------------------------------------ the finding's records

@@ -194,6 +194,15 @@ FINDING_POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/measures/{measure_id}/reject-cannot-complete"): _step(409, _OFFICE, {"comment": "继续"},
                                                                      target="measure"),
     ("GET", "/measures/{measure_id}/history"): Row(FINDING_READERS, 200, "measure"),
+    # Statistics: every reader, for an organisation in scope (its subtree's findings); out of scope 404.
+    ("GET", "/stats/findings"): Row(FINDING_READERS, 200, "org", query={"organisation_id": "{org}"}),
+    # Historical import: admins, into an inspection whose office is in scope (a body reference: else 422);
+    # a batch (one per relation, filed at its inspection's office) is read by admins in scope, else 404.
+    ("POST", "/imports/finding-ledgers"): Row(
+        ADMIN, 201, "org", out=422, write="new:finding_import_batch",
+        body={"inspection_id": "{inspection}", "findings": [{"title": "历史问题", "status": "registered",
+                                                             "registered_on": "2020-09-11"}]}),
+    ("GET", "/imports/finding-ledgers/{batch_id}"): Row(ADMIN, 200, "finding_import_batch"),
 }
 
 # Evidence attachments (issue 6 item 4; app/routers/attachments.py). Per relation, one PDF uploaded for

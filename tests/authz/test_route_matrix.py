@@ -39,6 +39,7 @@ from app.models import (
     ExtensionRequest,
     Finding,
     FindingAttachment,
+    FindingImportBatch,
     FindingLookback,
     FindingParty,
     Inspection,
@@ -79,19 +80,21 @@ from tests.report_factories import COMPLETE_SECTIONS, make_report
 MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
           "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
-          "attachment": Attachment, "escalation": Escalation, "case": AccountabilityCase}
+          "attachment": Attachment, "escalation": Escalation, "case": AccountabilityCase,
+          "finding_import_batch": FindingImportBatch}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
                  "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
                  "progress_update": "progress_update", "lookback": "finding_lookback",
                  "extension_request": "extension_request", "attachment": "attachment",
-                 "escalation": "escalation"}
+                 "escalation": "escalation", "finding_import_batch": "finding_import_batch"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
             "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
             "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
-            "extension_request": ExtensionRequest, "attachment": Attachment, "escalation": Escalation}
+            "extension_request": ExtensionRequest, "attachment": Attachment, "escalation": Escalation,
+            "finding_import_batch": FindingImportBatch}
 LINKS = {"finding": (FindingAttachment, FindingAttachment.finding_id), "report": (ReportAttachment,
                                                                                    ReportAttachment.report_id)}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
@@ -144,6 +147,7 @@ class Matrix:
     escalations: dict[str, Escalation] = field(default_factory=dict)
     cases: dict[str, AccountabilityCase] = field(default_factory=dict)
     discipline_body: uuid.UUID | None = None
+    import_batches: dict[str, FindingImportBatch] = field(default_factory=dict)  # filed at the inspection's office
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -252,7 +256,8 @@ async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
 
 async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
     """Per relation (see tests/authz/policy.py FINDING_POLICY): inspection, finding, measure, extension."""
-    made: dict[str, dict[str, Any]] = {"inspections": {}, "findings": {}, "measures": {}, "extensions": {}}
+    made: dict[str, dict[str, Any]] = {"inspections": {}, "findings": {}, "measures": {}, "extensions": {},
+                                       "import_batches": {}}
     started = date(2026, 1, 5)
     for relation in RELATIONS:
         org = world.org(RELATION_ORG[relation])
@@ -276,10 +281,12 @@ async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
                           deadline=date(2030, 1, 1), original_deadline=date(2030, 1, 1))
         extension = ExtensionRequest(finding_id=finding.id, requested_deadline=date(2031, 1, 1),
                                      previous_deadline=date(2030, 6, 30), reason="延期")
-        s.add_all([measure, extension])
+        batch = FindingImportBatch(inspection_id=inspection.id, jurisdiction_id=org.jurisdiction_id,
+                                   organisation_id=org.id, counts={})
+        s.add_all([measure, extension, batch])
         await s.flush()
         for key, value in (("inspections", inspection), ("findings", finding), ("measures", measure),
-                           ("extensions", extension)):
+                           ("extensions", extension), ("import_batches", batch)):
             made[key][relation] = value
     return made
 
@@ -324,7 +331,7 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
                "extension_request": m.extensions, "attachment": m.attachments, "escalation": m.escalations,
-               "case": m.cases}
+               "case": m.cases, "finding_import_batch": m.import_batches}
     if kind in records:
         return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
@@ -421,6 +428,8 @@ async def state(m: Matrix, row: Row, caller: str, relation: str, values: dict[st
 def item_key(kind: str, item: dict[str, Any]) -> Any:
     if kind == "event":
         return item["seq"]
+    if "figures" in item and "id" not in item:  # statistics answer for the organisation asked about
+        return item["organisation_id"]
     return item["id"] if "id" in item else item.get("duty_list_id")  # (a list's diff names the list)
 
 
@@ -506,7 +515,7 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
                   ("extension_request", m.extensions), ("attachment", m.attachments),
                   ("escalation", m.escalations), ("case", m.cases))},
-              **row.path}
+              "batch_id": m.import_batches.get(rel, m.import_batches["same"]).id, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -583,5 +592,5 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
-             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46}
+             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46, "finding_import_batch": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

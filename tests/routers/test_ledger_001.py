@@ -82,6 +82,19 @@ LEDGER = [
 STATUS_OF = {C: "closed", "sustained": "sustained", "closed_in_two_phases": "closed",
              "closed_one_task_cannot_complete": "closed", "eight_tasks": "in_progress",
              "claim_awaiting_confirmation": "in_progress", "closure_requested": "closure_requested"}
+# The measures' states each fate ends with (first plan; the two-phase item gains a third task): every
+# measure state occurs, and the audit item's refund cannot be completed (二(四)2).
+MEASURE_PLAN = {"eight_tasks": ["verified"] * 4 + ["done"] + ["open"] * 3,
+                "claim_awaiting_confirmation": ["verified", "cannot_complete_requested"],
+                "closed_one_task_cannot_complete": ["verified", "cannot_complete"],
+                "sustained": ["verified", "open"]}
+
+
+def measure_states(fate: str) -> list[str]:
+    """The states of the measures an item of this fate ends with, as `drive` leaves them."""
+    return MEASURE_PLAN.get(fate, ["verified"] * (3 if fate == "closed_in_two_phases" else 2))
+
+
 OFFICE, LEADER = "env_office", "env_leader"
 DUE = (TODAY + timedelta(days=120)).isoformat()
 
@@ -93,14 +106,7 @@ async def build(client, database):
         for key, name in (("general", "综合处"), ("eia", "环评与排放管理处"), ("personnel", "人事处"),
                           ("academy", "省环境科学研究院")):
             c.p.orgs[key] = await make_organisation(s, name, kind=OrganisationKind.internal_unit, parent=c.p.org("env"))
-    url = f"/inspections/{c.inspection['id']}/categories"
-    nodes = {}
-    for code, title in ASPECTS:
-        nodes[code] = (await client.post(url, headers=c.h(OFFICE), json={"code": code, "title": title})).json()["id"]
-    for (aspect, topic), title in TOPICS.items():
-        r = await client.post(url, headers=c.h(OFFICE), json={"parent_id": nodes[aspect], "code": topic,
-                                                               "title": title})
-        nodes[(aspect, topic)] = r.json()["id"]
+    nodes = await category_tree(client, c)
     units = ["general", "eia", "personnel", "academy", "env_unit"]
     made = []
     for n, (aspect, topic, item, title, fate, kind, key) in enumerate(LEDGER):
@@ -116,13 +122,73 @@ async def build(client, database):
     return c, nodes, made
 
 
+async def category_tree(client, c) -> dict:
+    """The five 方面 and their topics as the campaign's category tree: {code or (aspect, topic): id}."""
+    url = f"/inspections/{c.inspection['id']}/categories"
+    nodes = {}
+    for code, title in ASPECTS:
+        nodes[code] = (await client.post(url, headers=c.h(OFFICE), json={"code": code, "title": title})).json()["id"]
+    for (aspect, topic), title in TOPICS.items():
+        r = await client.post(url, headers=c.h(OFFICE), json={"parent_id": nodes[aspect], "code": topic,
+                                                               "title": title})
+        nodes[(aspect, topic)] = r.json()["id"]
+    return nodes
+
+
+# The ledger as recorded, for a historical import (issue 6 item 9): fed back 2020-09-11, plans approved
+# that autumn, most items closed by mid-2021, the rest by the end of 2022 (001: "截至2022年12月,36项巡视
+# 反馈问题事项均按期完成整改,无滞后事项"). Where 001 gives no day this ledger chooses one.
+FED_BACK, ASSIGNED, APPROVED, DEADLINE = "2020-09-11", "2020-10-15", "2020-11-20", "2021-09-30"
+LATE_TASKS = "2023-06-30"  # the "等靠看" item's three continuing tasks (二(五)2(3) "正按序时推进")
+
+
+def imported_finding(n: int, row, nodes: dict, responsible: str, finance: str) -> dict:
+    """One LEDGER row as `POST /imports/finding-ledgers` takes it, with its recorded days."""
+    aspect, topic, item, title, fate, kind, key = row
+    status = STATUS_OF[fate]
+    f = {"code": f"{aspect}{topic}{item or ''}", "title": title, "category_id": nodes[(aspect, topic)],
+         "rectification_type": kind, "key_problem": key, "status": status, "registered_on": FED_BACK,
+         "responsible_organisation_id": responsible, "responsible_leader": "孙善芳", "deadline": DEADLINE,
+         "assigned_on": ASSIGNED, "plan_approved_on": APPROVED}
+    closing = ("2021-06-30", "2021-08-31") if n % 2 else ("2021-05-31", "2021-07-15")
+    if fate == "closed_in_two_phases":  # 二(四)1: the second phase moved the deadline on
+        f.update(original_deadline=DEADLINE, deadline="2022-06-30", deadline_extended_on="2021-10-20")  # asked for once late
+        closing = ("2022-05-31", "2022-06-20")
+    if status == "closed":
+        f.update(closure_requested_on=closing[0], closed_on=closing[1],
+                 lookbacks=[{"performed_on": "2022-06-30", "outcome": "passed", "performer": "rectification_office",
+                             "note": "回头看未发现反弹"}])
+    if status == "closure_requested":
+        f.update(closure_requested_on="2022-12-20", deadline="2022-12-31")
+    if status == "sustained":
+        f["sustained_on"] = "2021-06-30"
+    if fate in ("eight_tasks", "claim_awaiting_confirmation"):  # still going on at the end of 2022
+        f["deadline"] = LATE_TASKS
+    measures = []
+    for k, state in enumerate(measure_states(fate)):
+        m = {"title": f"任务{k + 1}", "deadline": LATE_TASKS if state == "open" else f["deadline"], "status": state}
+        if state in ("done", "verified"):
+            m["completed_on"] = "2022-10-31" if state == "done" else "2021-04-30"
+        if state == "verified":
+            m["verified_on"] = "2021-05-20"
+        if state.startswith("cannot_complete"):
+            m.update(declared_on="2021-05-10" if state == "cannot_complete" else "2022-11-30",
+                     cannot_complete_reason="经协调省财政厅,此类款项已上缴国库无法退还",
+                     confirming_organisation_id=finance)
+        if state == "cannot_complete":
+            m["confirmed_on"] = "2021-05-20"
+        measures.append(m)
+    f["measures"] = measures
+    return f
+
+
 def tasks(*titles: str) -> dict:
     return {"measures": [{"title": t, "deadline": DUE} for t in titles]}
 
 
 async def drive(client, c, f, fate) -> dict:
     """From assigned to the item's fate, as the department's leader and office would."""
-    count = {"eight_tasks": 8, "closed_one_task_cannot_complete": 2, "claim_awaiting_confirmation": 2}.get(fate, 2)
+    count = len(MEASURE_PLAN.get(fate, ["verified"] * 2))
     f = await act(client, c, LEADER, f, "submit-plan", tasks(*(f"任务{i + 1}" for i in range(count))))
     f = await act(client, c, OFFICE, f, "approve-plan")
     ms = await measures_of(client, c, f, LEADER)
@@ -132,10 +198,7 @@ async def drive(client, c, f, fate) -> dict:
             {"title": "事前介入、事中监督和指导", "phase": "第二阶段", "deadline": DUE}]})
         f = await act(client, c, OFFICE, f, "approve-plan")
         ms = await measures_of(client, c, f, LEADER)
-    plan = {"eight_tasks": ["verified"] * 4 + ["done"] + ["open"] * 3,
-            "claim_awaiting_confirmation": ["verified", "cannot_complete_requested"],
-            "closed_one_task_cannot_complete": ["verified", "cannot_complete"],
-            "sustained": ["verified", "open"]}.get(fate, ["verified"] * len(ms))
+    plan = MEASURE_PLAN.get(fate, ["verified"] * len(ms))
     for m, target in zip(ms, plan, strict=True):
         if target in ("done", "verified"):
             m = await measure_act(client, c, LEADER, m, "complete", {"completion_note": "已完成"})

@@ -41,7 +41,7 @@ from app.schemas.findings import (
 from app.schemas.history import HistoryPage
 from app.schemas.measures import EvidenceReference, PlanMeasure
 from app.services import history
-from app.services.findings import access, progress
+from app.services.findings import access, buckets, progress, stats
 from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
 from app.workflows.engine import allowed_actions
@@ -157,6 +157,12 @@ async def list_findings(session: AsyncSession, principal: Principal, f: FindingF
     if f.overdue is not None:
         late = overdue_clause(today_in_zone())
         stmt = stmt.where(late if f.overdue else not_(late) | Finding.deadline.is_(None))
+    if f.as_of is not None or f.bucket is not None:
+        stats.check_as_of(f.as_of)
+        moment = buckets.moment(f.as_of)
+        stmt = stmt.where(buckets.finding_exists(moment))
+        if f.bucket is not None:
+            stmt = stmt.where(buckets.bucket_clause(f.bucket, moment))
     if f.q:
         stmt = stmt.where(or_(Finding.title.icontains(f.q, autoescape=True),
                               Finding.code.icontains(f.q, autoescape=True)))
