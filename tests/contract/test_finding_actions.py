@@ -23,7 +23,8 @@ THROUGH_RECORDS = {"look_back": "/findings/{finding_id}/lookbacks", "rebound": "
                    "request_extension": "/findings/{finding_id}/extension-requests"}
 NOT_ACTIONS = {"/findings/{finding_id}/lookbacks", "/findings/{finding_id}/progress-updates",
                "/findings/{finding_id}/extension-requests",
-               "/findings/{finding_id}/escalations"}  # escalations about the finding: a record of their own
+               "/findings/{finding_id}/escalations",  # escalations about the finding: a record of their own
+               "/findings/{finding_id}/attachments"}  # evidence files: a record, no workflow step
 
 
 def _posts() -> set[str]:

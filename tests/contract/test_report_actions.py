@@ -7,7 +7,7 @@ from app.main import create_app
 from app.workflows.reports import REPORT_WORKFLOW
 
 PREFIX = "/reports/{report_id}/"
-NOT_ACTIONS = {"history"}  # GET sub-resources
+NOT_ACTIONS = {"history", "attachments"}  # GET sub-resources; evidence files (a record, no step)
 
 
 def test_actions_and_routes_match():
