@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
+.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: demo
 	$(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
 		--proxy-headers --timeout-graceful-shutdown 20
 
-test: $(STAMP) lint check-openapi test-sqlite test-postgres
+test: $(STAMP) lint check-openapi check-ts test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	TEST_DB=sqlite $(BIN)/python -m pytest -q
@@ -52,6 +52,16 @@ check-openapi: $(STAMP)
 		echo "openapi/openapi.json is out of date: run 'make openapi' and commit it"; \
 		diff -u openapi/openapi.json .openapi.current.json | head -40; rm -f .openapi.current.json; exit 1; fi
 	@rm -f .openapi.current.json; echo "openapi contract: up to date"
+
+# The SPA contract check (issue 7 item 6): TypeScript types generated from openapi/openapi.json by
+# openapi-typescript, and spa-check/src/usage.ts type-checked against them (versions pinned in the lock).
+spa-check/node_modules/.package-lock.json: spa-check/package-lock.json
+	cd spa-check && npm ci --no-audit --no-fund --loglevel=error
+
+check-ts: spa-check/node_modules/.package-lock.json
+	cd spa-check && npx --no-install openapi-typescript ../openapi/openapi.json --output src/api.d.ts --silent
+	cd spa-check && npx --no-install tsc --noEmit -p .
+	@echo "openapi contract: consumable by TypeScript"
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations
