@@ -41,8 +41,8 @@ async def list_responsibility_items(session: SessionDep, page: PageDep, filters:
     (`status=published`: what is in force), domain, lead or cooperating organisation, no lead yet, text.
     `format=csv|xlsx` (or `Accept`) exports the whole filtered list as the 具体事项清单 ledger."""
     if export:
-        return await export.stream(session, RESPONSIBILITY_ITEMS, lambda s, c, n: item_queries.list_items(
-            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
+        return await export.stream(session, RESPONSIBILITY_ITEMS, lambda s, c, n: item_queries.list_item_rows(
+            s, principal, filters, limit=n, cursor=c), cursor=page.cursor, plain_rows=True)
     return await item_queries.list_items(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                          include_total=page.include_total)
 

@@ -152,3 +152,45 @@ class TestOrganisationsExport:
         header, *rows = read_csv(r)
         assert header[:5] == ["编号ID", "名称", "简称代码", "类型", "层级"]
         assert [(row[0], row[1]) for row in rows] == [(o["id"], o["name"]) for o in listed]
+
+
+class TestResponsibilityItemsExport:
+    """`/responsibility-items` exports plain rows of the list's own statement (the 100,000-row path)."""
+
+    async def test_csv_and_xlsx_equal_the_json_list_and_other_provinces_never_appear(self, client, database):
+        from tests.factories_province import build_province
+        from tests.routers.test_duty_lists import start
+        from tests.routers.test_responsibility_items import add_item
+
+        async with database.transaction() as s:
+            p, other = await build_province(s, "hainan"), await build_province(s, "henan")
+        dl = await start(client, p)
+        for n in range(12):
+            await add_item(client, p, dl, code=str(n), title=f"-事项{n}" if n == 4 else f"事项{n}",
+                           domain="water" if n % 2 else "air")
+        await add_item(client, other, await start(client, other), title="河南的事项", decomposition=[])
+        params = {"domain": "water", "limit": 200}
+        listed = (await client.get("/responsibility-items", headers=p.headers("env_staff"),
+                                   params=params)).json()["items"]
+        assert len(listed) == 6
+        r = await client.get("/responsibility-items", headers=p.headers("env_staff"),
+                             params={**params, "format": "csv", "headers": "en"})
+        header, *rows = read_csv(r)
+        col = {h: i for i, h in enumerate(header)}
+        assert [(row[col["ID"]], row[col["Title"]]) for row in rows] == [(i["id"], i["title"]) for i in listed]
+        for row, i in zip(rows, listed, strict=True):
+            assert row[col["Lead organisations"]] == "；".join(o["name"] for o in i["lead_organisations"])
+            assert row[col["Cooperating organisations"]] == "；".join(o["name"] for o in i["cooperating_organisations"])
+            assert row[col["Decomposition"]] == "水生态环境处 排查"
+            assert (row[col["Domain"]], row[col["List status"]]) == ("water", "draft")
+            assert row[col["Basis"]] == "三定方案 第三条"
+        everything = (await client.get("/responsibility-items", headers=p.headers("env_staff"),
+                                       params={"limit": 200})).json()["items"]
+        r = await client.get("/responsibility-items", headers={**p.headers("env_staff"), "Accept": XLSX})
+        header, *rows = read_xlsx(r)
+        assert [row[0] for row in rows] == [i["id"] for i in everything] and len(rows) == 12
+        col = {h: i for i, h in enumerate(header)}
+        assert len({row[col["领域"]] for row in rows}) == 2 and "water" not in {row[col["领域"]] for row in rows}
+        assert "河南的事项" not in {row[col["事项名称"]] for row in rows}
+        r = await client.get("/responsibility-items", headers=p.headers("env_staff"), params={"format": "csv"})
+        assert "'-事项4" in {row[5] for row in read_csv(r)[1:]}

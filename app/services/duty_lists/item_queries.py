@@ -7,6 +7,8 @@ lead or cooperating organisations are EXISTS over the indexed relation table.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
@@ -14,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.authz.scoping import within
-from app.models import DutyList, ItemRelation, ResponsibilityItem, ResponsibilityItemOrganisation
+from app.models import (
+    DutyList,
+    ItemRelation,
+    Organisation,
+    ResponsibilityItem,
+    ResponsibilityItemOrganisation,
+)
 from app.schemas.responsibility_items import (
     DutyListItemFilter,
     ResponsibilityItemFilter,
@@ -80,3 +88,60 @@ async def list_items_of_list(session: AsyncSession, principal: Principal, list_i
         key_values=lambda r: (r[0].position, r[0].id))
     items = await with_organisations(session, [r[0] for r in rows])
     return ResponsibilityItemPage(items=await to_item_reads(session, items), next_cursor=next_cursor, total=total)
+
+
+@dataclass
+class ItemRowPage:
+    items: list[SimpleNamespace]
+    next_cursor: str | None
+
+
+def _brief(names: dict[uuid.UUID, str], org_id: uuid.UUID) -> SimpleNamespace:
+    return SimpleNamespace(id=org_id, name=names.get(org_id, ""))
+
+
+async def list_item_rows(session: AsyncSession, principal: Principal, f: ResponsibilityItemFilter, *, limit: int,
+                         cursor: str | None) -> ItemRowPage:
+    """`list_items` for the ledger export: the same statement (scoping, filters), order, cursor and
+    scope, read as plain rows instead of ORM entities and read models (~10x cheaper per row at
+    100,000 rows). Items carry the attributes the export columns read, as `ResponsibilityItemRead` does."""
+    stmt = (await _filtered(session, principal, f)).with_only_columns(
+        ResponsibilityItem.id, ResponsibilityItem.created_at, ResponsibilityItem.updated_at,
+        ResponsibilityItem.organisation_id, DutyList.status, ResponsibilityItem.position, ResponsibilityItem.code,
+        ResponsibilityItem.title, ResponsibilityItem.domain, ResponsibilityItem.description,
+        ResponsibilityItem.basis, ResponsibilityItem.decomposition, ResponsibilityItem.complaint_channels,
+        maintain_column_froms=True)
+    rows, next_cursor, _ = await keyset_page(
+        session, stmt, keys=(ResponsibilityItem.created_at, ResponsibilityItem.id), kinds=("ts", "id"),
+        scope="responsibility-items", limit=limit, cursor=cursor, include_total=False,
+        key_values=lambda r: (r.created_at, r.id))
+    ids = [r.id for r in rows]
+    related: dict[uuid.UUID, tuple[list[uuid.UUID], list[uuid.UUID]]] = {i: ([], []) for i in ids}
+    org_ids = {r.organisation_id for r in rows}
+    if ids:
+        for item_id, org_id, relation in (await session.execute(
+                select(_ORG.item_id, _ORG.organisation_id, _ORG.relation).where(_ORG.item_id.in_(ids))
+                .order_by(_ORG.position))).all():
+            related[item_id][0 if relation == ItemRelation.lead else 1].append(org_id)
+            org_ids.add(org_id)
+    for r in rows:
+        org_ids |= {uuid.UUID(str(d["unit_id"])) for d in r.decomposition or []}
+    names = dict((await session.execute(select(Organisation.id, Organisation.name)
+                                        .where(Organisation.id.in_(org_ids)))).all()) if org_ids else {}
+    items = []
+    for r in rows:
+        leads, cooperating = related[r.id]
+        items.append(SimpleNamespace(
+            id=r.id, organisation=_brief(names, r.organisation_id), duty_list_status=r.status, position=r.position,
+            code=r.code, title=r.title, domain=r.domain, description=r.description,
+            basis=[SimpleNamespace(title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
+                   for b in r.basis or []],
+            lead_organisations=[_brief(names, o) for o in leads],
+            cooperating_organisations=[_brief(names, o) for o in cooperating],
+            decomposition=[SimpleNamespace(unit=_brief(names, uuid.UUID(str(d["unit_id"]))),
+                                           responsible_person=d.get("responsible_person"), task=d.get("task"))
+                           for d in r.decomposition or []],
+            complaint_channels=[SimpleNamespace(label=c.get("label"), value=c.get("value"))
+                                for c in r.complaint_channels or []],
+            created_at=r.created_at, updated_at=r.updated_at))
+    return ItemRowPage(items, next_cursor)
