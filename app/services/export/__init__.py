@@ -88,7 +88,8 @@ class Renderer:
         self.zone = ZoneInfo(tz)
 
     def cell(self, value: Any) -> Any:
-        if value is None or isinstance(value, (str, int, float)) and not isinstance(value, (bool, enum.Enum)):
+        kind = type(value)
+        if kind is str or kind is int or kind is float or value is None:  # enums and bools are subclasses
             return value
         if isinstance(value, bool):
             return ("是" if value else "否") if self.lang == "zh" else value
