@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench lock clean postgres-up
+.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench bench-export lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,13 @@ bench: $(STAMP) postgres-up
 	$(BIN)/python -m bench.generate --db envduty_bench_small --scale small --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.generate --db envduty_bench --scale large --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.run --small-db envduty_bench_small --large-db envduty_bench --out BENCHMARKS.md
+
+# The ledger export benchmark (issue 7 item 4): 100,000 items as CSV and XLSX, rows/s and the server's
+# peak RSS, written to the export section of BENCHMARKS.md (about 5 min on an idle machine).
+bench-export: $(STAMP) postgres-up
+	$(BIN)/python -m bench.generate --db envduty_bench_export --scale small --users 2000 --items 100000 \
+		--seed $${BENCH_SEED:-42}
+	$(BIN)/python -m bench.export --db envduty_bench_export --out BENCHMARKS.md
 
 # Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
 lock:
