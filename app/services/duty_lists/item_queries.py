@@ -6,6 +6,7 @@ lead or cooperating organisations are EXISTS over the indexed relation table.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -104,8 +105,11 @@ def _json_list(text: str | None) -> list[dict[str, Any]]:
     return json.loads(text) if text and text != "[]" else []
 
 
-def _brief(names: dict[uuid.UUID, str], org_id: uuid.UUID) -> SimpleNamespace:
-    return SimpleNamespace(id=org_id, name=names.get(org_id, ""))
+@functools.lru_cache(maxsize=1024)
+def _basis(text: str | None) -> tuple[SimpleNamespace, ...]:
+    """Items of one list mostly cite the same basis: parse each distinct text once (read-only result)."""
+    return tuple(SimpleNamespace(title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
+                 for b in _json_list(text))
 
 
 async def list_item_rows(session: AsyncSession, principal: Principal, f: ResponsibilityItemFilter, *, limit: int,
@@ -139,23 +143,22 @@ async def list_item_rows(session: AsyncSession, principal: Principal, f: Respons
                 .order_by(_ORG.position))).all():
             related[item_id][0 if relation == ItemRelation.lead else 1].append(org_id)
             org_ids.add(org_id)
-    parsed = {r.id: tuple(_json_list(getattr(r, c.key)) for c in _JSON_COLUMNS) for r in rows}
-    for basis, decomposition, channels in parsed.values():
+    parsed = {r.id: (_json_list(r.decomposition), _json_list(r.complaint_channels)) for r in rows}
+    for decomposition, _ in parsed.values():
         org_ids |= {uuid.UUID(str(d["unit_id"])) for d in decomposition}
     names = dict((await conn.execute(select(Organisation.id, Organisation.name)
                                      .where(Organisation.id.in_(org_ids)))).all()) if org_ids else {}
+    briefs = {o: SimpleNamespace(id=o, name=names.get(o, "")) for o in org_ids}  # one object per organisation
     items = []
     for r in rows:
         leads, cooperating = related[r.id]
-        basis, decomposition, channels = parsed[r.id]
+        decomposition, channels = parsed[r.id]
         items.append(SimpleNamespace(
-            id=r.id, organisation=_brief(names, r.organisation_id), duty_list_status=r.status, position=r.position,
-            code=r.code, title=r.title, domain=r.domain, description=r.description,
-            basis=[SimpleNamespace(title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
-                   for b in basis],
-            lead_organisations=[_brief(names, o) for o in leads],
-            cooperating_organisations=[_brief(names, o) for o in cooperating],
-            decomposition=[SimpleNamespace(unit=_brief(names, uuid.UUID(str(d["unit_id"]))),
+            id=r.id, organisation=briefs[r.organisation_id], duty_list_status=r.status, position=r.position,
+            code=r.code, title=r.title, domain=r.domain, description=r.description, basis=_basis(r.basis),
+            lead_organisations=[briefs[o] for o in leads],
+            cooperating_organisations=[briefs[o] for o in cooperating],
+            decomposition=[SimpleNamespace(unit=briefs[uuid.UUID(str(d["unit_id"]))],
                                            responsible_person=d.get("responsible_person"), task=d.get("task"))
                            for d in decomposition],
             complaint_channels=[SimpleNamespace(label=c.get("label"), value=c.get("value"))
