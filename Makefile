@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
+.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench bench-export lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: demo
 
 # The two databases' suites run side by side (one pytest process each, so both cores work);
 # --output-sync prints each suite's output whole when it ends. `make test-sqlite` / `test-postgres` run one.
-test: $(STAMP) lint check-openapi postgres-up
+test: $(STAMP) lint check-openapi check-ts postgres-up
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
@@ -56,6 +56,16 @@ check-openapi: $(STAMP)
 		diff -u openapi/openapi.json .openapi.current.json | head -40; rm -f .openapi.current.json; exit 1; fi
 	@rm -f .openapi.current.json; echo "openapi contract: up to date"
 
+# The SPA contract check (issue 7 item 6): TypeScript types generated from openapi/openapi.json by
+# openapi-typescript, and spa-check/src/usage.ts type-checked against them (versions pinned in the lock).
+spa-check/node_modules/.package-lock.json: spa-check/package-lock.json
+	cd spa-check && npm ci --no-audit --no-fund --loglevel=error
+
+check-ts: spa-check/node_modules/.package-lock.json
+	cd spa-check && npx --no-install openapi-typescript ../openapi/openapi.json --output src/api.d.ts --silent
+	cd spa-check && npx --no-install tsc --noEmit -p .
+	@echo "openapi contract: consumable by TypeScript"
+
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations
 	$(BIN)/lint-imports
@@ -69,6 +79,13 @@ bench: $(STAMP) postgres-up
 	$(BIN)/python -m bench.generate --db envduty_bench_small --scale small --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.generate --db envduty_bench --scale large --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.run --small-db envduty_bench_small --large-db envduty_bench --out BENCHMARKS.md
+
+# The ledger export benchmark (issue 7 item 4): 100,000 items as CSV and XLSX, rows/s and the server's
+# peak RSS, written to the export section of BENCHMARKS.md (about 5 min on an idle machine).
+bench-export: $(STAMP) postgres-up
+	$(BIN)/python -m bench.generate --db envduty_bench_export --scale small --users 2000 --items 100000 \
+		--seed $${BENCH_SEED:-42}
+	$(BIN)/python -m bench.export --db envduty_bench_export --out BENCHMARKS.md
 
 # Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -18,16 +18,19 @@ from app.core.context import actor_var
 from app.core.db import Database
 from app.core.errors import (
     DomainError,
+    NotAcceptable,
     PasswordChangeRequired,
     PermissionDenied,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from app.core.export import ExportFormat, NotAcceptableMedia, negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.security import InvalidToken, decode_access_token
 from app.core.storage import BlobStore
 from app.services import audit
+from app.services.export import Export, Language
 from app.services.idempotency import IdempotencyGuard, begin_idempotent
 from app.services.principals import load_principal
 
@@ -238,3 +241,24 @@ def get_blob_store(request: Request) -> BlobStore:
 
 
 BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
+async def export_choice(
+    request: Request,
+    fmt: Annotated[ExportFormat | None, Query(
+        alias="format", description="Export the whole filtered list as a ledger file instead of a JSON page "
+                                    "(`Accept: text/csv` or the XLSX media type does the same); `limit` "
+                                    "and `include_total` do not apply, `cursor` starts after that row.")] = None,
+    headers: Annotated[Language, Query(description="Ledger file only: `zh` (default) Chinese column headers "
+                                                   "and enum labels, `en` English headers and the API's codes.")]
+    = "zh",
+) -> Export | None:
+    """The ledger export a list request asks for, or None for the JSON page; 406 for an Accept we
+    cannot serve (issue 7 item 4)."""
+    try:
+        chosen = negotiate(fmt.value if fmt else None, request.headers.get("accept"))
+    except NotAcceptableMedia:
+        raise NotAcceptable("This list is served as application/json, text/csv or "
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.") from None
+    return Export(chosen, headers, request.app.state.database) if chosen else None
+
+
+ExportDep = Annotated[Export | None, Depends(export_choice)]

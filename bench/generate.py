@@ -291,6 +291,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--users", type=int, help="override the scale's user count (quick trials)")
     parser.add_argument("--findings", type=int, help="override the nation's finding count (quick trials)")
+    parser.add_argument("--items", type=int, help="override responsibility items per province (export bench)")
     parser.add_argument("--drop", action="store_true", help="drop the database and stop")
     args = parser.parse_args()
     if args.drop:
@@ -302,6 +303,8 @@ def main() -> None:
         scale = replace(scale, users=args.users)
     if args.findings:
         scale = replace(scale, findings=args.findings)
+    if args.items:
+        scale = replace(scale, items_per_province=args.items)
     started = time.perf_counter()
     recreate_database(args.db)
     migrated = time.perf_counter() - started

@@ -119,6 +119,10 @@ class UnsupportedMediaType(DomainError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
 
+class NotAcceptable(DomainError):
+    status, code, title = 406, "not_acceptable", "Not acceptable"
+
+
 class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload_too_large", "Content too large"
 

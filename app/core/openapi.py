@@ -55,7 +55,8 @@ class Problem(BaseModel):
 DESCRIPTIONS = {
     "400": "Malformed request.", "401": "Missing, invalid or expired access token.",
     "403": "Your roles do not allow this.", "404": "No such record in your scope.",
-    "405": "Method not allowed (see `Allow`).", "409": "Conflicts with the record's state.",
+    "405": "Method not allowed (see `Allow`).",
+    "406": "`Accept` names no type this list can produce (JSON, text/csv, XLSX).", "409": "Conflicts with the record's state.",
     "412": "If-Match does not match the current version.", "413": "Body too large.",
     "415": "Body must be JSON.", "422": "Invalid input; see `errors`.",
     "428": "If-Match is required.", "429": "Too many requests (see `Retry-After`).",

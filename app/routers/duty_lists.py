@@ -17,7 +17,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.duty_lists import (
     DutyListAction,
     DutyListCreate,
@@ -37,6 +37,8 @@ from app.schemas.responsibility_items import (
     ResponsibilityItemRead,
 )
 from app.services.duty_lists import commands, item_queries, items, queries
+from app.services.export import media_responses
+from app.services.export.columns import DUTY_LISTS, RESPONSIBILITY_ITEMS
 
 router = APIRouter(prefix="/duty-lists", tags=["duty-lists"])
 
@@ -88,9 +90,14 @@ async def create_duty_list(body: DutyListCreate, session: SessionDep, guard: Ide
                                                          "ETag": make_etag(read.id, read.version)})
 
 
-@router.get("", response_model=DutyListPage)
-async def list_duty_lists(session: SessionDep, page: PageDep, filters: Filters, principal: Reader) -> DutyListPage:
-    """Versions you may read, oldest first, filtered. Any role; a foreign filter matches nothing."""
+@router.get("", response_model=DutyListPage, responses=media_responses())
+async def list_duty_lists(session: SessionDep, page: PageDep, filters: Filters, principal: Reader,
+                          export: ExportDep) -> DutyListPage | Response:
+    """Versions you may read, oldest first, filtered. Any role; a foreign filter matches nothing.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list."""
+    if export:
+        return await export.stream(session, DUTY_LISTS, lambda s, c, n: queries.list_duty_lists(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await queries.list_duty_lists(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                          include_total=page.include_total)
 
@@ -189,10 +196,15 @@ async def get_duty_list_diff(duty_list_id: uuid.UUID, session: SessionDep, princ
     return await queries.duty_list_diff(session, principal, duty_list_id)
 
 
-@router.get("/{duty_list_id}/items", response_model=ResponsibilityItemPage, responses=problem_responses(404))
+@router.get("/{duty_list_id}/items", response_model=ResponsibilityItemPage,
+            responses={**problem_responses(404), **media_responses()})
 async def list_duty_list_items(duty_list_id: uuid.UUID, session: SessionDep, page: PageDep, filters: ItemFilters,
-                               principal: Reader) -> ResponsibilityItemPage:
-    """The version's items in list order, with the item filters. 404 when you may not see the version."""
+                               principal: Reader, export: ExportDep) -> ResponsibilityItemPage | Response:
+    """The version's items in list order, with the item filters. 404 when you may not see the version.
+    `format=csv|xlsx` (or `Accept`) exports the version as the 具体事项清单 ledger."""
+    if export:
+        return await export.stream(session, RESPONSIBILITY_ITEMS, lambda s, c, n: item_queries.list_items_of_list(
+            s, principal, duty_list_id, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await item_queries.list_items_of_list(session, principal, duty_list_id, filters, limit=page.limit,
                                                  cursor=page.cursor, include_total=page.include_total)
 

@@ -21,7 +21,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.findings import (
     ExtensionRequestCreate,
     ExtensionRequestPage,
@@ -46,6 +46,8 @@ from app.schemas.findings import (
     ProgressUpdateRead,
 )
 from app.schemas.history import HistoryPage
+from app.services.export import media_responses
+from app.services.export.columns import FINDINGS
 from app.services.findings import commands, extensions, lookbacks, plan, progress, queries
 
 router = APIRouter(prefix="/findings", tags=["findings"])
@@ -85,10 +87,15 @@ async def register_finding(body: FindingCreate, session: SessionDep, guard: Idem
                                                          "ETag": make_etag(read.id, read.version)})
 
 
-@router.get("", response_model=FindingPage)
-async def list_findings(session: SessionDep, page: PageDep, filters: Filters, principal: Reader) -> FindingPage:
+@router.get("", response_model=FindingPage, responses=media_responses())
+async def list_findings(session: SessionDep, page: PageDep, filters: Filters, principal: Reader,
+                        export: ExportDep) -> FindingPage | Response:
     """Findings you may read, oldest first, with the ledger's filters (campaign, category node, subtree of
-    the responsible organisation, status, type, overdue, key problem, rebounded, text). Any role."""
+    the responsible organisation, status, type, overdue, key problem, rebounded, text). Any role.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list as the findings ledger (问题台账)."""
+    if export:
+        return await export.stream(session, FINDINGS, lambda s, c, n: queries.list_findings(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await queries.list_findings(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                        include_total=page.include_total)
 

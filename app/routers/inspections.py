@@ -17,7 +17,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.inspections import (
     CategoryCreate,
     CategoryList,
@@ -28,6 +28,8 @@ from app.schemas.inspections import (
     InspectionRead,
     InspectionUpdate,
 )
+from app.services.export import media_responses
+from app.services.export.columns import INSPECTIONS
 from app.services.inspections import categories, commands, queries
 
 router = APIRouter(prefix="/inspections", tags=["inspections"])
@@ -62,9 +64,14 @@ async def create_inspection(body: InspectionCreate, session: SessionDep, guard: 
                                                          "ETag": make_etag(read.id, read.version)})
 
 
-@router.get("", response_model=InspectionPage)
-async def list_inspections(session: SessionDep, page: PageDep, filters: Filters, principal: Reader) -> InspectionPage:
-    """Campaigns you may read, oldest first, filtered. Any role."""
+@router.get("", response_model=InspectionPage, responses=media_responses())
+async def list_inspections(session: SessionDep, page: PageDep, filters: Filters, principal: Reader,
+                           export: ExportDep) -> InspectionPage | Response:
+    """Campaigns you may read, oldest first, filtered. Any role. `format=csv|xlsx` (or `Accept`) exports
+    the whole filtered list."""
+    if export:
+        return await export.stream(session, INSPECTIONS, lambda s, c, n: queries.list_inspections(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await queries.list_inspections(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                           include_total=page.include_total)
 

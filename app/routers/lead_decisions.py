@@ -19,7 +19,7 @@ from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.history import HistoryPage
 from app.schemas.lead_decisions import (
     LeadDecisionComment,
@@ -36,6 +36,8 @@ from app.schemas.lead_decisions import (
     OpinionRead,
 )
 from app.services import lead_decisions as service
+from app.services.export import media_responses
+from app.services.export.columns import LEAD_DECISIONS
 from app.services.lead_decisions.actions import ActionBody
 
 router = APIRouter(prefix="/lead-decisions", tags=["lead-decisions"])
@@ -88,10 +90,14 @@ async def create_lead_decision(body: LeadDecisionCreate, session: SessionDep, gu
                                                          "ETag": make_etag(read.id, read.version)})
 
 
-@router.get("", response_model=LeadDecisionPage)
+@router.get("", response_model=LeadDecisionPage, responses=media_responses())
 async def list_lead_decisions(session: SessionDep, page: PageDep, filters: Filters,
-                              principal: Reader) -> LeadDecisionPage:
-    """Decisions with a party in your scope, oldest first, filtered. Any role; 422 for a bad cursor."""
+                              principal: Reader, export: ExportDep) -> LeadDecisionPage | Response:
+    """Decisions with a party in your scope, oldest first, filtered. Any role; 422 for a bad cursor.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list."""
+    if export:
+        return await export.stream(session, LEAD_DECISIONS, lambda s, c, n: service.list_decisions(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await service.list_decisions(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                         include_total=page.include_total)
 

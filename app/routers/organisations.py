@@ -16,7 +16,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.organisations import (
     OrganisationAncestorsRead,
     OrganisationCreate,
@@ -27,6 +27,8 @@ from app.schemas.organisations import (
     OrganisationUpdate,
 )
 from app.services import organisations
+from app.services.export import media_responses
+from app.services.export.columns import ORGANISATIONS
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
@@ -87,11 +89,15 @@ async def create_organisation(body: OrganisationCreate, session: SessionDep, gua
                                                          "ETag": make_etag(read.id, read.version)})
 
 
-@router.get("", response_model=OrganisationPage)
+@router.get("", response_model=OrganisationPage, responses=media_responses())
 async def list_organisations(session: SessionDep, page: PageDep, filters: Filters,
-                             principal: Reader) -> OrganisationPage:
+                             principal: Reader, export: ExportDep) -> OrganisationPage | Response:
     """Organisations in your scope, oldest first, filtered. Deactivated ones only with
-    `is_active=false` or `include_inactive=true`. Any role may call; 422 for a bad cursor."""
+    `is_active=false` or `include_inactive=true`. Any role may call; 422 for a bad cursor.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list."""
+    if export:
+        return await export.stream(session, ORGANISATIONS, lambda s, c, n: organisations.list_organisations(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await organisations.list_organisations(session, principal, filters, limit=page.limit,
                                                   cursor=page.cursor, include_total=page.include_total)
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.history import HistoryPage
 from app.schemas.reports import (
     ComplianceFilter,
@@ -36,6 +36,8 @@ from app.schemas.reports import (
     ReportUpdate,
 )
 from app.services import reports
+from app.services.export import media_responses
+from app.services.export.columns import REPORTS
 
 router = APIRouter(tags=["reports"])
 
@@ -74,10 +76,15 @@ async def create_report(body: ReportCreate, session: SessionDep, guard: Idempote
                                                          "ETag": reports.etag(read)})
 
 
-@router.get("/reports", response_model=ReportPage)
-async def list_reports(session: SessionDep, page: PageDep, filters: Filters, principal: Reader) -> ReportPage:
+@router.get("/reports", response_model=ReportPage, responses=media_responses())
+async def list_reports(session: SessionDep, page: PageDep, filters: Filters, principal: Reader,
+                       export: ExportDep) -> ReportPage | Response:
     """Reports you see, oldest first, filtered (subtree, province, recipient, kind, rule, period, state,
-    `overdue`, `submitted_late`, compliance bucket). Any role; 422 for a bad cursor."""
+    `overdue`, `submitted_late`, compliance bucket). Any role; 422 for a bad cursor.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list as the reports ledger (报告台账)."""
+    if export:
+        return await export.stream(session, REPORTS, lambda s, c, n: reports.list_reports(
+            s, principal, filters, limit=n, cursor=c, include_total=False), cursor=page.cursor)
     return await reports.list_reports(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                       include_total=page.include_total)
 

@@ -16,7 +16,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IfMatch, PageDep, SessionDep, require
 from app.schemas.responsibility_items import (
     ResponsibilityItemFilter,
     ResponsibilityItemPage,
@@ -24,6 +24,8 @@ from app.schemas.responsibility_items import (
     ResponsibilityItemUpdate,
 )
 from app.services.duty_lists import item_queries, items
+from app.services.export import media_responses
+from app.services.export.columns import RESPONSIBILITY_ITEMS
 
 router = APIRouter(prefix="/responsibility-items", tags=["responsibility-items"])
 
@@ -32,11 +34,15 @@ Writer = Annotated[Principal, require(Permission.duty_lists_write)]
 Filters = Annotated[ResponsibilityItemFilter, Query()]
 
 
-@router.get("", response_model=ResponsibilityItemPage)
+@router.get("", response_model=ResponsibilityItemPage, responses=media_responses())
 async def list_responsibility_items(session: SessionDep, page: PageDep, filters: Filters,
-                                    principal: Reader) -> ResponsibilityItemPage:
+                                    principal: Reader, export: ExportDep) -> ResponsibilityItemPage | Response:
     """Items of every list version you may read, oldest first: by organisation subtree, version state
-    (`status=published`: what is in force), domain, lead or cooperating organisation, no lead yet, text."""
+    (`status=published`: what is in force), domain, lead or cooperating organisation, no lead yet, text.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list as the 具体事项清单 ledger."""
+    if export:
+        return await export.stream(session, RESPONSIBILITY_ITEMS, lambda s, c, n: item_queries.list_item_rows(
+            s, principal, filters, limit=n, cursor=c), cursor=page.cursor, plain_rows=True)
     return await item_queries.list_items(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                          include_total=page.include_total)
 

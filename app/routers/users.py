@@ -11,7 +11,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, PageParams, SessionDep, require
 from app.schemas.users import (
     MembershipCreate,
     MembershipPage,
@@ -23,6 +23,8 @@ from app.schemas.users import (
     UserUpdate,
 )
 from app.services import users as user_service
+from app.services.export import media_responses
+from app.services.export.columns import USERS
 
 router = APIRouter(tags=["users"])
 Reader = Annotated[Principal, require(Permission.users_read)]
@@ -77,17 +79,22 @@ async def create_user(session: SessionDep, body: UserCreate, guard: IdempotencyD
                          headers={"ETag": make_etag(user.id, user.version), "Location": f"/users/{user.id}"})
 
 
-@router.get("/users", response_model=UserPage)
+@router.get("/users", response_model=UserPage, responses=media_responses())
 async def list_users(
-    session: SessionDep, page: PageDep, principal: Reader,
+    session: SessionDep, page: PageDep, principal: Reader, export: ExportDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of the username or display name.")] = None,
     organisation_id: Annotated[uuid.UUID | None, Query(description="Members of this organisation's subtree.")]
     = None,
     is_active: Annotated[bool | None, Query(description="Only active (true) or deactivated (false) users.")]
     = None,
-) -> UserPage:
+) -> UserPage | Response:
     """Users with a membership in your scope (users:read: admins, offices, leaders, leadership),
-    oldest first. Users without memberships are listed only to callers at a root organisation."""
+    oldest first. Users without memberships are listed only to callers at a root organisation.
+    `format=csv|xlsx` (or `Accept`) exports the whole filtered list."""
+    if export:
+        return await export.stream(session, USERS, lambda s, c, n: user_service.list_users(
+            s, principal, PageParams(limit=n, cursor=c), q=q, organisation_id=organisation_id,
+            is_active=is_active), cursor=page.cursor)
     return await user_service.list_users(session, principal, page, q=q, organisation_id=organisation_id,
                                          is_active=is_active)
 

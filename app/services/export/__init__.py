@@ -1,0 +1,166 @@
+"""Ledger export of any list (issue 7 item 4): the list's own query, page by page, as CSV or XLSX.
+
+A list route hands `stream()` a `fetch(session, cursor, limit)` that calls the very service
+function its JSON page calls, so an export has the list's scoping, filters and order by
+construction ("export of a filtered list equals the list"). The first page is read inside the
+request, before any byte is sent: a bad filter, a foreign cursor or a missing permission is
+still a problem document. Each later page runs in a short read session of its own, following
+the keyset cursor (never OFFSET), so the connection is not held while a slow client downloads
+and memory stays one page deep whatever the row count.
+
+`headers=zh` (the default, what a clerk expects) gives Chinese column headers and enum labels
+(`GET /meta/enums`) and 是/否; `headers=en` gives English headers and the API's codes, which is
+what an integrator or a re-import wants. Datetimes are shown in the jurisdiction's zone
+(Asia/Shanghai for every shipped profile); calendar dates are already local.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.calendar import DEFAULT_TIMEZONE, today_in_zone
+from app.core.db import Database
+from app.core.export import MEDIA_TYPES, ExportFormat, content_disposition, writer_for
+from app.core.openapi import problem_responses
+from app.schemas.enums import LABELS
+
+log = logging.getLogger("envduty.export")
+
+EXPORT_PAGE_SIZE = 1000  # rows per page of a list read through its read models
+ROW_PAGE_SIZE = 5000  # rows per page of a list read as plain rows (the sort per page is amortised)
+Language = Literal["zh", "en"]
+SEPARATOR = "；"
+
+
+class _Page(Protocol):
+    items: Sequence[Any]
+    next_cursor: str | None
+
+
+Fetch = Callable[[AsyncSession, str | None, int], Awaitable[_Page]]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One ledger column: a stable key, its English and Chinese headers, how to read it from an item."""
+
+    key: str
+    en: str
+    zh: str
+    get: Callable[[Any], Any] | None = None  # default: the item's attribute named `key`
+    width: int = 16
+
+    def value(self, item: Any) -> Any:
+        return self.get(item) if self.get else getattr(item, self.key)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    name: str  # ASCII file stem: findings
+    title_zh: str  # sheet and file name for zh: 问题台账
+    title_en: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+
+def names(items: Sequence[Any] | None) -> str:
+    """Organisation briefs (or anything with `name`) as one cell."""
+    return SEPARATOR.join(i.name for i in items or ())
+
+
+def name_of(item: Any) -> str | None:
+    return item.name if item is not None else None
+
+
+class Renderer:
+    """Item values → cells: enums as labels or codes, datetimes in the zone, lists joined."""
+
+    def __init__(self, lang: Language, tz: str = DEFAULT_TIMEZONE) -> None:
+        self.lang = lang
+        self.zone = ZoneInfo(tz)
+
+    def cell(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is float or value is None:  # enums and bools are subclasses
+            return value
+        if isinstance(value, bool):
+            return ("是" if value else "否") if self.lang == "zh" else value
+        if isinstance(value, enum.Enum):
+            if self.lang == "zh":
+                labels = LABELS.get(type(value))
+                if labels and value.value in labels:
+                    return labels[value.value][0]
+            return value.value
+        if isinstance(value, datetime):
+            return value.astimezone(self.zone).replace(tzinfo=None, microsecond=0) if value.tzinfo else value
+        if isinstance(value, date):
+            return value
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return SEPARATOR.join(str(c) for c in (self.cell(v) for v in value) if c not in (None, ""))
+        return str(value)
+
+    def row(self, spec: ExportSpec, item: Any) -> list[Any]:
+        return [self.cell(c.value(item)) for c in spec.columns]
+
+    def header(self, spec: ExportSpec) -> list[str]:
+        return [c.zh if self.lang == "zh" else c.en for c in spec.columns]
+
+
+@dataclass(frozen=True)
+class Export:
+    """What the caller asked for (from `format=`/`Accept` and `headers=`) and where later pages are read."""
+
+    fmt: ExportFormat
+    lang: Language
+    database: Database
+
+    async def stream(self, session: AsyncSession, spec: ExportSpec, fetch: Fetch, *,
+                     cursor: str | None = None, plain_rows: bool = False) -> StreamingResponse:
+        """The whole filtered list from `cursor` on (the page size `limit` does not apply).
+
+        `plain_rows`: `fetch` returns light rows, not read models, so pages can be larger."""
+        size = min(ROW_PAGE_SIZE, EXPORT_PAGE_SIZE * 5) if plain_rows else EXPORT_PAGE_SIZE
+        first = await fetch(session, cursor, size)  # validates before the response starts
+        renderer = Renderer(self.lang)
+        title = spec.title_zh if self.lang == "zh" else spec.title_en
+        writer = writer_for(self.fmt, sheet_name=title, widths=[c.width for c in spec.columns])
+
+        async def body() -> AsyncIterator[bytes]:
+            page, rows = first, 0
+            yield writer.start(renderer.header(spec))
+            while True:
+                rows += len(page.items)
+                yield writer.chunk([renderer.row(spec, item) for item in page.items])
+                if not page.next_cursor:
+                    break
+                async with self.database.sessions(write=False)() as read:
+                    page = await fetch(read, page.next_cursor, size)
+            yield writer.finish()
+            log.info("export finished", extra={"export": spec.name, "format": self.fmt.value, "rows": rows})
+
+        stamp = today_in_zone().strftime("%Y%m%d")
+        disposition = content_disposition(f"{title}-{stamp}", f"{spec.name}-{stamp}", self.fmt.value)
+        media_type = MEDIA_TYPES[self.fmt] + ("; charset=utf-8" if self.fmt is ExportFormat.csv else "")
+        return StreamingResponse(body(), media_type=media_type,
+                                 headers={"Content-Disposition": disposition, "Cache-Control": "no-store",
+                                          "X-Content-Type-Options": "nosniff"})
+
+
+def media_responses() -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries that make a list operation's contract say it exports (plus its 406)."""
+    return {200: {"description": "The page as JSON, or the whole filtered list as a ledger file "
+                                 "(`format=csv|xlsx` or `Accept`; `headers=zh|en`).",
+                  "content": {MEDIA_TYPES[ExportFormat.csv]: {"schema": {"type": "string"}},
+                              MEDIA_TYPES[ExportFormat.xlsx]: {"schema": {"type": "string", "format": "binary"}}},
+                  "headers": {"Content-Disposition": {
+                      "description": "attachment; filename (RFC 6266, `filename*` for the Chinese name); "
+                                     "only on a ledger file.", "schema": {"type": "string"}}}},
+            **problem_responses(406)}
