@@ -8,7 +8,6 @@ organisation, inspection or category outside your scope is 404. Each bucket link
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.openapi import problem_responses
 from app.dependencies import SessionDep, require
+from app.schemas.dates import CalendarDate
 from app.schemas.stats import FindingStatsRead
 from app.services.findings import stats
 
@@ -33,7 +33,7 @@ async def finding_stats(
                                                                    "is this one or below it.")] = None,
     inspection_id: Annotated[uuid.UUID | None, Query(description="Findings of one campaign.")] = None,
     category_id: Annotated[uuid.UUID | None, Query(description="Findings under this category node.")] = None,
-    as_of: Annotated[date | None, Query(description="Recompute from history as of the end of this day "
+    as_of: Annotated[CalendarDate | None, Query(description="Recompute from history as of the end of this day "
                                                     "(Asia/Shanghai); not after today.",
                                         examples=["2022-12-31"])] = None,
 ) -> FindingStatsRead:

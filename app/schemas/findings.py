@@ -23,6 +23,7 @@ from app.models import (
     LookbackPerformer,
     RectificationType,
 )
+from app.schemas.dates import CalendarDate
 from app.schemas.duty_lists import OrganisationBrief
 from app.schemas.measures import EvidenceList, PlanMeasure
 from app.schemas.stats import FindingBucket
@@ -290,7 +291,7 @@ class FindingFilter:
         = None,
         bucket: Annotated[FindingBucket | None, Query(description="A statistics bucket (`GET /stats/findings` "
                                                                   "links here): where the finding stands.")] = None,
-        as_of: Annotated[date | None, Query(description="Select by the state at the end of this day, recomputed "
+        as_of: Annotated[CalendarDate | None, Query(description="Select by the state at the end of this day, recomputed "
                                                         "from history (only findings that existed then); the "
                                                         "items still show the current state.")] = None,
     ) -> None:

@@ -9,11 +9,12 @@ dates (app/services/findings/imports.py). Spreadsheets come later (issue 7): JSO
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import FindingStatus, LookbackOutcome, LookbackPerformer, MeasureStatus, RectificationType
+from app.schemas.dates import CalendarDate
 
 Day = Field(default=None, description="The day it happened (not after today).", examples=["2021-03-31"])
 
@@ -23,23 +24,23 @@ class ImportedMeasure(BaseModel):
 
     title: str = Field(min_length=1, max_length=300, examples=["完成财政资金清退"])
     phase: str | None = Field(default=None, max_length=50, examples=["第一阶段"])
-    deadline: date = Field(description="The deadline in force.", examples=["2021-06-30"])
-    original_deadline: date | None = Field(default=None, description="As first approved (default: deadline).")
+    deadline: CalendarDate = Field(description="The deadline in force.", examples=["2021-06-30"])
+    original_deadline: CalendarDate | None = Field(default=None, description="As first approved (default: deadline).")
     responsible_person: str | None = Field(default=None, max_length=100)
     status: MeasureStatus = Field(description="Where it ended.", examples=["verified"])
-    completed_on: date | None = Day
-    verified_on: date | None = Day
+    completed_on: CalendarDate | None = Day
+    verified_on: CalendarDate | None = Day
     cannot_complete_reason: str | None = Field(default=None, max_length=4000)
     confirming_organisation_id: uuid.UUID | None = Field(default=None, description="Who confirmed it cannot be "
                                                                                    "completed (001 二(四)2).")
-    declared_on: date | None = Field(default=None, description="Day it was declared impossible to complete.")
-    confirmed_on: date | None = Field(default=None, description="Day that was confirmed.")
+    declared_on: CalendarDate | None = Field(default=None, description="Day it was declared impossible to complete.")
+    confirmed_on: CalendarDate | None = Field(default=None, description="Day that was confirmed.")
 
 
 class ImportedLookback(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    performed_on: date = Field(examples=["2022-06-30"])
+    performed_on: CalendarDate = Field(examples=["2022-06-30"])
     outcome: LookbackOutcome = Field(examples=["passed"])
     performer: LookbackPerformer = Field(default=LookbackPerformer.rectification_office)
     note: str = Field(min_length=1, max_length=4000, examples=["回头看未发现反弹"])
@@ -55,24 +56,24 @@ class ImportedFinding(BaseModel):
     rectification_type: RectificationType = RectificationType.time_limited
     key_problem: bool = False
     status: FindingStatus = Field(description="Where it ended.", examples=["closed"])
-    registered_on: date = Field(description="Day it was registered (fed back).", examples=["2020-09-11"])
+    registered_on: CalendarDate = Field(description="Day it was registered (fed back).", examples=["2020-09-11"])
     responsible_organisation_id: uuid.UUID | None = Field(default=None, description="主责; required once assigned.")
     lead_organisation_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     cooperating_organisation_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     responsible_leader: str | None = Field(default=None, max_length=100)
     responsible_person: str | None = Field(default=None, max_length=100)
-    deadline: date | None = Field(default=None, description="The deadline in force.")
-    original_deadline: date | None = Field(default=None, description="As first given (default: deadline).")
-    deadline_extended_on: date | None = Field(default=None, description="Day the extension was approved "
+    deadline: CalendarDate | None = Field(default=None, description="The deadline in force.")
+    original_deadline: CalendarDate | None = Field(default=None, description="As first given (default: deadline).")
+    deadline_extended_on: CalendarDate | None = Field(default=None, description="Day the extension was approved "
                                                                         "(required when the deadlines differ).")
-    assigned_on: date | None = Day
-    plan_submitted_on: date | None = Day
-    plan_approved_on: date | None = Day
-    closure_requested_on: date | None = Day
-    closed_on: date | None = Day
-    sustained_on: date | None = Day
-    unrectifiable_requested_on: date | None = Day
-    unrectifiable_on: date | None = Day
+    assigned_on: CalendarDate | None = Day
+    plan_submitted_on: CalendarDate | None = Day
+    plan_approved_on: CalendarDate | None = Day
+    closure_requested_on: CalendarDate | None = Day
+    closed_on: CalendarDate | None = Day
+    sustained_on: CalendarDate | None = Day
+    unrectifiable_requested_on: CalendarDate | None = Day
+    unrectifiable_on: CalendarDate | None = Day
     unrectifiable_reason: str | None = Field(default=None, max_length=4000)
     measures: list[ImportedMeasure] = Field(default_factory=list, max_length=100)
     lookbacks: list[ImportedLookback] = Field(default_factory=list, max_length=50)
