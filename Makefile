@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
+.PHONY: run serve migrate demo worker test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python -m app.cli load-demo --if-empty
 
+# The worker (webhooks, change feed, reminders) runs inside the API process here (WORKER_IN_PROCESS);
+# set WORKER_IN_PROCESS=false and run `make worker` beside it to keep them apart.
 run: demo
-	$(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
+	WORKER_IN_PROCESS=$${WORKER_IN_PROCESS:-true} $(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
 		--proxy-headers --timeout-graceful-shutdown 20
+
+worker: migrate
+	$(BIN)/python -m app.cli worker
 
 test: $(STAMP) lint check-openapi test-sqlite test-postgres
 

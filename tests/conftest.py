@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 # Tables emptied between tests, children first. The audit trail is append-only
 # (a trigger refuses DELETE), so it accumulates over a run; tests filter by resource.
-CLEAN_TABLES = ["progress_update", "finding_lookback", "extension_request", "measure", "finding_link",
+CLEAN_TABLES = ["notification", "notification_preference", "webhook_delivery", "webhook_subscription", "event",
+                "progress_update", "finding_lookback", "extension_request", "measure", "finding_link",
                 "finding_party", "finding", "inspection_category", "inspection_organisation", "inspection",
                 "idempotency_record", "transition_history", "report_party", "report", "refresh_token",
                 "refresh_session", "membership", "integration_client", "user_account", "lead_decision_item",
