@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo worker test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
+.PHONY: run serve migrate demo worker bench-webhooks test test-sqlite test-postgres check-openapi openapi lint fuzz bench lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench: $(STAMP) postgres-up
 	$(BIN)/python -m bench.generate --db envduty_bench_small --scale small --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.generate --db envduty_bench --scale large --seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.run --small-db envduty_bench_small --large-db envduty_bench --out BENCHMARKS.md
+
+# Webhook throughput (deliveries/s from the worker to a receiver on 127.0.0.1; a fresh SQLite file,
+# or BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/envduty_bench_webhooks).
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks --events $${BENCH_EVENTS:-2000} --workers $${BENCH_WORKERS:-2} \
+		$${BENCH_DATABASE_URL:+--database-url $$BENCH_DATABASE_URL}
 
 # Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -150,6 +150,19 @@ async def world(database: Database):
     return built
 
 
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError(f"tests resolve no names ({host}); stub app.services.ssrf.resolver where one must resolve")
+
+
+@pytest.fixture(autouse=True)
+def _no_name_lookups(monkeypatch):
+    """Webhook targets are resolved for the SSRF check: in tests (the fuzzer included) no lookup leaves
+    the process. IP literals and allowlisted hosts need none."""
+    from app.services import ssrf
+
+    monkeypatch.setattr(ssrf, "resolver", _no_dns)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_login_throttle():
     """The login throttle is per process; each test starts with empty windows."""
