@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = 6 * 3600.0
     webhook_claim_seconds: float = 120.0
     webhook_batch_size: int = 20
+    webhook_concurrency: int = 10
     webhook_secret_overlap_hours: int = 24
     # WORKER_IN_PROCESS=true runs the worker inside the API process (what `make run` does on the
     # embedded SQLite default); production runs `make worker` / `python -m app.cli worker` instead.

@@ -143,59 +143,91 @@ async def _send(http: httpx.AsyncClient, settings: Settings, sub: WebhookSubscri
     return response.status_code, f"HTTP {response.status_code}"
 
 
-async def deliver(database: Database, http: httpx.AsyncClient, settings: Settings, worker_id: str,
-                  delivery_id: uuid.UUID, *, clock: Clock = utcnow, rng: random.Random | None = None) -> str:
-    """One attempt of a delivery this worker claimed; returns the new status."""
+Row = tuple[WebhookDelivery, WebhookSubscription, Event, bool]
+
+
+async def _load(database: Database, ids: list[uuid.UUID]) -> list[Row]:
+    """The claimed deliveries with their subscription, event and whether the client is active: one query."""
+    if not ids:
+        return []
     async with database.transaction(write=False) as session:
-        row = (await session.execute(
+        rows = (await session.execute(
             select(WebhookDelivery, WebhookSubscription, Event, IntegrationClient.is_active)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .join(Event, Event.id == WebhookDelivery.event_id)
             .join(IntegrationClient, IntegrationClient.id == WebhookSubscription.client_id)
-            .where(WebhookDelivery.id == delivery_id))).one_or_none()
-    if row is None:
-        return "gone"
+            .where(WebhookDelivery.id.in_(ids)))).all()
+    return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+async def _attempt(http: httpx.AsyncClient, settings: Settings, row: Row, clock: Clock,
+                   rng: random.Random | None) -> dict[str, Any]:
+    """Send one delivery (no database work here) and say what to record."""
     delivery, sub, event, client_active = row
-    now = clock()
     if not (sub.is_active and client_active):
         code, error = None, "subscription or client deactivated"
         attempts = settings.webhook_max_attempts  # nobody to deliver to: give up now
     else:
-        code, error = await _send(http, settings, sub, event, now)
+        code, error = await _send(http, settings, sub, event, clock())
         attempts = delivery.attempts + 1
     done = clock()
-    gone = code == 410  # Standard Webhooks: 410 Gone means "stop sending": the subscription is paused
     if error is None:
         values: dict[str, Any] = {"status": "delivered", "delivered_at": done}
-    elif gone or attempts >= settings.webhook_max_attempts:
+    elif code == 410 or attempts >= settings.webhook_max_attempts:
         values = {"status": "dead"}
     else:
         values = {"status": "pending",
                   "next_attempt_at": done + timedelta(seconds=backoff_seconds(attempts, settings, rng))}
     values.update(attempts=attempts, last_status_code=code, last_error=error, claimed_by=None,
                   claimed_until=None, updated_at=done)
+    return values
+
+
+async def _record(database: Database, worker_id: str, outcomes: list[tuple[Row, dict[str, Any]]]) -> list[str]:
+    """Write the outcomes in one transaction, each only while the claim is still ours."""
+    statuses = []
     async with database.transaction() as session:
-        result = await session.execute(update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.claimed_by == worker_id,
-            WebhookDelivery.status == "in_flight").values(**values).execution_options(synchronize_session=False))
-        if gone and result.rowcount == 1:  # type: ignore[attr-defined]
-            await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == sub.id).values(
-                is_active=False, version=WebhookSubscription.version + 1, updated_at=done))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return "lost_claim"  # our claim expired and another worker took it over (or a replay reset it)
-    return values["status"]
+        for (delivery, sub, _event, _active), values in outcomes:
+            result = await session.execute(update(WebhookDelivery).where(
+                WebhookDelivery.id == delivery.id, WebhookDelivery.claimed_by == worker_id,
+                WebhookDelivery.status == "in_flight").values(**values).execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                statuses.append("lost_claim")  # the claim expired and another worker took it (or a replay)
+                continue
+            if values["last_status_code"] == 410:  # Standard Webhooks: 410 Gone = stop sending; pause it
+                await session.execute(update(WebhookSubscription).where(
+                    WebhookSubscription.id == sub.id, WebhookSubscription.is_active.is_(True)).values(
+                    is_active=False, version=WebhookSubscription.version + 1, updated_at=values["updated_at"]))
+            statuses.append(values["status"])
+    return statuses
+
+
+async def deliver(database: Database, http: httpx.AsyncClient, settings: Settings, worker_id: str,
+                  delivery_id: uuid.UUID, *, clock: Clock = utcnow, rng: random.Random | None = None) -> str:
+    """One attempt of a delivery this worker claimed; returns the new status."""
+    rows = await _load(database, [delivery_id])
+    if not rows:
+        return "gone"
+    values = await _attempt(http, settings, rows[0], clock, rng)
+    return (await _record(database, worker_id, [(rows[0], values)]))[0]
 
 
 async def run_once(database: Database, http: httpx.AsyncClient, settings: Settings, worker_id: str, *,
                    clock: Clock = utcnow, rng: random.Random | None = None) -> StepResult:
-    """Claim one batch and attempt each delivery of it."""
+    """Claim one batch, attempt each delivery of it, record the outcomes: three transactions a batch."""
     result = StepResult()
-    ids = await claim(database, worker_id, settings, now=clock())
-    result.claimed = len(ids)
-    # Concurrently, so one slow receiver does not hold the rest of the batch past its claim.
-    statuses = await asyncio.gather(*(deliver(database, http, settings, worker_id, delivery_id, clock=clock,
-                                              rng=rng) for delivery_id in ids))
-    for status in statuses:
+    rows = await _load(database, await claim(database, worker_id, settings, now=clock()))
+    result.claimed = len(rows)
+    # Concurrently, so one slow receiver does not hold the rest of the batch past its claim (at most
+    # WEBHOOK_CONCURRENCY requests at once); no database connection is held while they run.
+    gate = asyncio.Semaphore(max(settings.webhook_concurrency, 1))
+
+    async def attempt(row: Row) -> dict[str, Any]:
+        async with gate:
+            return await _attempt(http, settings, row, clock, rng)
+
+    outcomes = list(zip(rows, await asyncio.gather(*(attempt(r) for r in rows)), strict=True))
+    for status in await _record(database, worker_id, outcomes) if outcomes else []:
         if status == "delivered":
             result.delivered += 1
         elif status == "dead":
