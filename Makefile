@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-.PHONY: run serve migrate demo test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench bench-export lock clean postgres-up
+.PHONY: run serve migrate demo worker bench-webhooks test test-sqlite test-postgres check-openapi check-ts openapi lint fuzz bench bench-export lock clean postgres-up
 
 $(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python -m app.cli load-demo --if-empty
 
+# The worker (webhooks, change feed, reminders) runs inside the API process here (WORKER_IN_PROCESS);
+# set WORKER_IN_PROCESS=false and run `make worker` beside it to keep them apart.
 run: demo
-	$(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
+	WORKER_IN_PROCESS=$${WORKER_IN_PROCESS:-true} $(BIN)/uvicorn app.main:app_factory --factory --host $${HOST:-127.0.0.1} --port $(PORT) \
 		--proxy-headers --timeout-graceful-shutdown 20
+
+worker: migrate
+	$(BIN)/python -m app.cli worker
 
 # The two databases' suites run side by side (one pytest process each, so both cores work);
 # --output-sync prints each suite's output whole when it ends. `make test-sqlite` / `test-postgres` run one.
@@ -86,6 +91,12 @@ bench-export: $(STAMP) postgres-up
 	$(BIN)/python -m bench.generate --db envduty_bench_export --scale small --users 2000 --items 100000 \
 		--seed $${BENCH_SEED:-42}
 	$(BIN)/python -m bench.export --db envduty_bench_export --out BENCHMARKS.md
+
+# Webhook throughput (deliveries/s from the worker to a receiver on 127.0.0.1; a fresh SQLite file,
+# or BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/envduty_bench_webhooks).
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks --events $${BENCH_EVENTS:-2000} --workers $${BENCH_WORKERS:-2} \
+		$${BENCH_DATABASE_URL:+--database-url $$BENCH_DATABASE_URL}
 
 # Regenerate the lock files after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m app.cli openapi | load-demo [--if-empty] | bootstrap … | generate-reports …`."""
+"""Operator commands: `python -m app.cli openapi | load-demo [--if-empty] | bootstrap … | generate-reports … |
+worker [--once]`."""
 
 from __future__ import annotations
 
@@ -131,6 +132,32 @@ async def generate_reports(year: int, jurisdiction_id: str | None) -> None:
         await database.dispose()
 
 
+async def run_worker(once: bool) -> None:
+    """The background worker (feed positions, webhook deliveries, reminder sweep) until SIGTERM/SIGINT."""
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.worker import Worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    database = Database(settings.database_url, pool_size=5)
+    worker = Worker(database, settings)
+    try:
+        if once:
+            print(await worker.step())
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await worker.run(stop)
+    finally:
+        if once:
+            await worker.http.aclose()
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
                                                        "(idempotent; for a scheduler)")
     gen.add_argument("--year", type=int, required=True, help="the period year (2024: reports on 2024)")
     gen.add_argument("--jurisdiction-id", default=None, help="one province's root id (default: every province)")
+    work = commands.add_parser("worker", help="run the background worker (webhooks, change feed, reminders)")
+    work.add_argument("--once", action="store_true", help="one round, then exit (for cron or a check)")
     args = parser.parse_args(argv)
     if args.command == "openapi":
         print_openapi()
@@ -155,6 +184,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(bootstrap(args.root_name, args.profile, args.admin_username))
     elif args.command == "generate-reports":
         asyncio.run(generate_reports(args.year, args.jurisdiction_id))
+    elif args.command == "worker":
+        asyncio.run(run_worker(args.once))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -39,6 +40,7 @@ from app.routers import (
     me,
     measures,
     meta,
+    notifications,
     organisations,
     profiles,
     public_duty_lists,
@@ -48,6 +50,7 @@ from app.routers import (
     responsibility_items,
     stats,
     users,
+    webhooks,
 )
 from app.services.idempotency import ReplayResponse
 
@@ -67,7 +70,8 @@ updates and actions need `If-Match` with the record's ETag; POSTs accept `Idempo
 ROUTER_MODULES = (health, meta, auth, me, organisations, designations, users, integration_clients, audit_events,
                   profiles, duty_lists, duty_list_obligations, responsibility_items, lead_decisions, reports,
                   inspections, findings, measures, attachments, stats, imports, public_duty_lists,
-                  public_lead_decisions, public_reports, escalations, accountability_cases)
+                  public_lead_decisions, public_reports, escalations, accountability_cases, webhooks,
+                  notifications)
 
 
 def operation_id_from_function(route: APIRoute) -> str:
@@ -80,9 +84,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            await app.state.database.dispose()
+        # WORKER_IN_PROCESS (set by `make run`): the worker runs beside the API as a task, stopped and
+        # awaited before the database is disposed. Separate processes use `python -m app.cli worker`.
+        stop, task = asyncio.Event(), None
+        if settings.worker_in_process:
+            from app.worker import Worker
+
+            task = asyncio.create_task(Worker(app.state.database, settings).run(stop), name="envduty-worker")
+        try:
+            yield
+        finally:
+            if task is not None:
+                stop.set()
+                await task
+            if owns_database:
+                await app.state.database.dispose()
 
     owns_database = database is None
     app = FastAPI(title=API_TITLE, version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,

@@ -37,7 +37,8 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 ATTACHMENT_LIMIT = 64 * 1024
 # Tables emptied between tests, children first. The audit trail is append-only
 # (a trigger refuses DELETE), so it accumulates over a run; tests filter by resource.
-CLEAN_TABLES = ["accountability_case_party", "accountability_case", "escalation_finding", "escalation_party",
+CLEAN_TABLES = ["notification", "notification_preference", "webhook_delivery", "webhook_subscription", "event",
+                "accountability_case_party", "accountability_case", "escalation_finding", "escalation_party",
                 "escalation", "finding_attachment", "report_attachment", "attachment", "progress_update",
                 "finding_lookback", "extension_request", "measure", "finding_link",
                 "finding_party", "finding", "finding_import_batch", "inspection_category", "inspection_organisation",
@@ -154,6 +155,19 @@ async def world(database: Database):
     async with database.transaction() as session:
         built = await build_world(session)
     return built
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError(f"tests resolve no names ({host}); stub app.services.ssrf.resolver where one must resolve")
+
+
+@pytest.fixture(autouse=True)
+def _no_name_lookups(monkeypatch):
+    """Webhook targets are resolved for the SSRF check: in tests (the fuzzer included) no lookup leaves
+    the process. IP literals and allowlisted hosts need none."""
+    from app.services import ssrf
+
+    monkeypatch.setattr(ssrf, "resolver", _no_dns)
 
 
 @pytest.fixture(autouse=True)

@@ -75,6 +75,25 @@ class Settings(BaseSettings):
     # organisation list's throughput (BENCHMARKS.md); WARNING keeps outages, conflicts and errors.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
+    # Webhooks and the worker (issue 7; README "Worker and webhooks"). Targets must be https and resolve
+    # to public addresses; hosts on WEBHOOK_ALLOWED_HOSTS (an admin's allowlist, for a receiver on the
+    # intranet or in tests) skip the address check and may use http.
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
+    webhook_timeout_seconds: float = 15.0
+    webhook_max_attempts: int = 12
+    webhook_backoff_base_seconds: float = 30.0
+    webhook_backoff_cap_seconds: float = 6 * 3600.0
+    webhook_claim_seconds: float = 120.0
+    webhook_batch_size: int = 20
+    webhook_concurrency: int = 10
+    webhook_secret_overlap_hours: int = 24
+    # WORKER_IN_PROCESS=true runs the worker inside the API process (what `make run` does on the
+    # embedded SQLite default); production runs `make worker` / `python -m app.cli worker` instead.
+    worker_in_process: bool = False
+    worker_poll_seconds: float = 1.0
+    reminder_sweep_seconds: float = 3600.0
+    reminder_days_before: int = 7
+
     @field_validator("jwt_keys", mode="before")
     @classmethod
     def _parse_keys(cls, value: object) -> object:
@@ -87,7 +106,7 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):

@@ -75,6 +75,14 @@ from app.models.organisation import (
     OrganisationKind,
     OrganisationLevel,
 )
+from app.models.outbox import (
+    Event,
+    EventFeedHead,
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.models.report import (
     RecipientKind,
     Report,
@@ -110,6 +118,8 @@ __all__ = [
     "EscalationParty",
     "EscalationPartyRole",
     "EscalationStatus",
+    "Event",
+    "EventFeedHead",
     "ExtensionRequest",
     "ExtensionStatus",
     "Finding",
@@ -139,6 +149,8 @@ __all__ = [
     "Measure",
     "MeasureStatus",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "OpinionStance",
     "Organisation",
     "OrganisationClosure",
@@ -163,6 +175,8 @@ __all__ = [
     "SummonsForm",
     "TransitionHistory",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "new_id",
     "utcnow",
 ]

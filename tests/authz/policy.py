@@ -370,6 +370,30 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/integration-clients/{integration_client_id}/deactivate"): Row(
         ADMIN, 200, "client", if_match=True, write="client"),
 
+    # Webhooks (issue 7): subscriptions belong to an integration client, so clients:manage in the client's
+    # scope, like the client itself; each relation's client has one subscription with one delivery.
+    ("POST", "/integration-clients/{integration_client_id}/webhook-subscriptions"): Row(
+        ADMIN, 201, "client", write="new:webhook_subscription",
+        body={"url": "https://93.184.216.34/hooks", "event_types": ["finding.assigned"]}),
+    ("GET", "/integration-clients/{integration_client_id}/webhook-subscriptions"): Row(ADMIN, 200, "client"),
+    ("GET", "/webhook-subscriptions/{webhook_subscription_id}"): Row(ADMIN, 200, "subscription"),
+    ("PATCH", "/webhook-subscriptions/{webhook_subscription_id}"): Row(
+        ADMIN, 200, "subscription", body={"description": "台账同步"}, if_match=True, write="subscription"),
+    ("POST", "/webhook-subscriptions/{webhook_subscription_id}/rotate-secret"): Row(
+        ADMIN, 200, "subscription", if_match=True, write="subscription"),
+    ("GET", "/webhook-deliveries"): Row(ADMIN, 200),
+    ("POST", "/webhook-deliveries/{webhook_delivery_id}/replay"): Row(ADMIN, 200, "delivery", write="delivery"),
+    # The change feed: any signed-in caller, filtered to what it may read (the matrix client's only
+    # scope, organisations:read, reads no event type: an empty page).
+    ("GET", "/events"): Row(EVERYONE, 200, lists="feed_event"),
+    # Notifications are people's: users only (403 for the client); someone else's notification is 404.
+    ("GET", "/me/notifications"): Row(USERS, 200),
+    ("GET", "/me/notifications/digest"): Row(USERS, 200),
+    ("POST", "/me/notifications/{notification_id}/read"): Row(
+        USERS, 404, path={"notification_id": "0193a5c2-7d1e-7c4b-9a55-3f1f6f0c2b61"}),
+    ("GET", "/me/notification-settings"): Row(USERS, 200),
+    ("PUT", "/me/notification-settings"): Row(USERS, 200, body={"digest": "daily"}, write="self"),
+
     # The audit trail: audit:read for admins and offices in scope; the chain check for admins.
     ("GET", "/audit-events"): Row(AUDIT_READERS, 200, "event", out=200, lists="event",
                                   query={"organisation_id": "{org}", "resource_type": "{token}", **PAGE}),

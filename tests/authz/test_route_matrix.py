@@ -36,6 +36,7 @@ from app.models import (
     DutyList,
     Escalation,
     EscalationParty,
+    Event,
     ExtensionRequest,
     Finding,
     FindingAttachment,
@@ -61,6 +62,9 @@ from app.models import (
     ResponsibilityItem,
     Role,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
+    utcnow,
 )
 from app.services import audit
 from tests.authz.policy import (
@@ -81,20 +85,22 @@ MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membe
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
           "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
           "attachment": Attachment, "escalation": Escalation, "case": AccountabilityCase,
-          "finding_import_batch": FindingImportBatch}
+          "finding_import_batch": FindingImportBatch, "subscription": WebhookSubscription,
+          "delivery": WebhookDelivery}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
                  "inspection": "inspection", "inspection_category": "inspection_category", "finding": "finding",
                  "progress_update": "progress_update", "lookback": "finding_lookback",
                  "extension_request": "extension_request", "attachment": "attachment",
-                 "escalation": "escalation", "finding_import_batch": "finding_import_batch"}
+                 "escalation": "escalation", "finding_import_batch": "finding_import_batch",
+                 "webhook_subscription": "webhook_subscription"}
 NEW_ROWS = {"organisation": Organisation, "user": User, "client": IntegrationClient, "membership": Membership,
             "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision,
             "report": Report, "inspection": Inspection, "inspection_category": InspectionCategory,
             "finding": Finding, "progress_update": ProgressUpdate, "lookback": FindingLookback,
             "extension_request": ExtensionRequest, "attachment": Attachment, "escalation": Escalation,
-            "finding_import_batch": FindingImportBatch}
+            "finding_import_batch": FindingImportBatch, "webhook_subscription": WebhookSubscription}
 LINKS = {"finding": (FindingAttachment, FindingAttachment.finding_id), "report": (ReportAttachment,
                                                                                    ReportAttachment.report_id)}
 # The problems a refusal may be; a workflow step refused for the wrong role or organisation is
@@ -148,6 +154,9 @@ class Matrix:
     cases: dict[str, AccountabilityCase] = field(default_factory=dict)
     discipline_body: uuid.UUID | None = None
     import_batches: dict[str, FindingImportBatch] = field(default_factory=dict)  # filed at the inspection's office
+    # Per relation: its client's webhook subscription, with one delivery of one event.
+    subscriptions: dict[str, WebhookSubscription] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
 
     def org_id(self, relation: str) -> uuid.UUID:
         return self.world.org(RELATION_ORG[relation]).id
@@ -170,7 +179,8 @@ async def matrix(world, database, settings) -> Matrix:
             key = RELATION_ORG[relation]
             users[relation] = await make_user(s, f"t.target.{relation}", (world.org(key), Role.staff))
             clients[relation] = IntegrationClient(client_id=f"edc_target_{relation}", name=f"目标 {relation}",
-                                                  secret_hash="y" * 64, scopes=["organisations:read"],
+                                                  secret_hash="y" * 64, scopes=["organisations:read",
+                                                                                "findings:read"],
                                                   organisation_id=world.org(key).id)
             s.add(clients[relation])
             audit.record(s, action="authz.seed", resource_type=token, resource_id=relation,
@@ -198,6 +208,7 @@ async def matrix(world, database, settings) -> Matrix:
         findings_world = await _findings_world(s, world)
         attachments = await _attachments(s, world, settings)
         escalations_world = await _escalations_world(s, world)
+        subscriptions, deliveries = await _webhooks_world(s, world, clients)
         await audit.flush_pending(s)
     async with database.transaction(write=False) as s:
         seqs = {r.resource_id: r.seq for r in (await s.execute(
@@ -215,6 +226,7 @@ async def matrix(world, database, settings) -> Matrix:
     m.decisions = decisions
     m.reports = reports
     m.attachments = attachments
+    m.subscriptions, m.deliveries = subscriptions, deliveries
     return m
 
 
@@ -234,6 +246,25 @@ async def _attachments(s, world, settings) -> dict[str, Attachment]:
         s.add(made[relation])
     await s.flush()
     return made
+
+
+async def _webhooks_world(s, world, clients) -> tuple[dict[str, WebhookSubscription], dict[str, WebhookDelivery]]:
+    """Per relation: a subscription of its client and a dead delivery of one event filed under its organisation."""
+    subscriptions, deliveries = {}, {}
+    for relation in RELATIONS:
+        sub = WebhookSubscription(client_id=clients[relation].id, url="https://93.184.216.34/hooks",
+                                  event_types=["finding.assigned"], secret="whsec_" + "A" * 44, is_active=True,
+                                  version=1)
+        event = Event(type="finding.assigned", subject_type="finding", subject_id=relation,
+                      organisation_id=world.org(RELATION_ORG[relation]).id, payload={}, occurred_at=utcnow())
+        s.add_all([sub, event])
+        await s.flush()
+        deliveries[relation] = WebhookDelivery(event_id=event.id, subscription_id=sub.id, status="dead", attempts=8,
+                                               next_attempt_at=utcnow())
+        s.add(deliveries[relation])
+        subscriptions[relation] = sub
+    await s.flush()
+    return subscriptions, deliveries
 
 
 async def _lead_decision(s, world, raiser: str) -> uuid.UUID:
@@ -338,7 +369,9 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
             "event": m.seqs.get(relation), "membership": values.get("membership"),
             "duty_list": duty_list.id if duty_list else None, "item": item.id if item else None,
             "lead_decision": m.decisions.get(relation),
-            "report": m.reports[relation].id if relation in m.reports else None}.get(kind or "")
+            "report": m.reports[relation].id if relation in m.reports else None,
+            "subscription": m.subscriptions[relation].id if relation in m.subscriptions else None,
+            "delivery": m.deliveries[relation].id if relation in m.deliveries else None}.get(kind or "")
 
 
 async def set_active(m: Matrix, row: Row, relation: str, values: dict[str, Any], database,
@@ -511,6 +544,8 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
               "integration_client_id": target_id(m, "client", rel, values),
               "duty_list_id": target_id(m, "duty_list", rel, values), "item_id": target_id(m, "item", rel, values),
               "lead_decision_id": m.decisions.get(rel), "report_id": target_id(m, "report", rel, values),
+              "webhook_subscription_id": target_id(m, "subscription", rel, values),
+              "webhook_delivery_id": target_id(m, "delivery", rel, values),
               **{f"{kind}_id": records.get(rel, records["same"]).id for kind, records in (
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
                   ("extension_request", m.extensions), ("attachment", m.attachments),
@@ -592,5 +627,6 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
-             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46, "finding_import_batch": 46}
+             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46, "finding_import_batch": 46,
+             "subscription": 46, "delivery": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

@@ -27,6 +27,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -37,7 +38,7 @@ from sqlalchemy import inspect, select, text
 from app.core.db import Database
 from app.core.routes import iter_routes
 from app.main import create_app
-from app.models import DutyList, Membership
+from app.models import DutyList, Event, Membership, Notification, WebhookDelivery, WebhookSubscription, utcnow
 from tests.factories import TEST_PASSWORD
 from tests.factories_lead import make_world_decision as make_lead_decision
 from tests.report_factories import make_report
@@ -263,11 +264,12 @@ async def targets(client, world, database) -> Targets:
         membership = await s.scalar(select(Membership.id).where(Membership.user_id == world.users["env_staff"].id))
         seq = await s.scalar(text("SELECT max(seq) FROM audit_event"))
         report = await make_report(s, world.org("env"), recipients=(world.org("gov"),))
+        hooks = await _webhook_targets(s, world, created.json()["id"])
     return Targets(headers=admin, values={
         "organisation_id": str(world.org("env").id), "user_id": str(world.users["env_staff"].id),
         "integration_client_id": created.json()["id"], "membership_id": str(membership), "seq": str(seq),
         "code": "hainan", "duty_list_id": duty_list.json()["id"], "item_id": item.json()["id"],
-        "lead_decision_id": str(decision), "report_id": str(report.id), **findings}, per_path={
+        "lead_decision_id": str(decision), "report_id": str(report.id), **findings, **hooks}, per_path={
         "/organisations/{organisation_id}/designations": {"organisation_id": str(world.org("hainan").id)},
         "/public/duty-lists/{duty_list_id}": {"duty_list_id": str(public_list.id)},
         "/public/duty-lists/{duty_list_id}/items": {"duty_list_id": str(public_list.id)},
@@ -296,6 +298,23 @@ async def _escalation_targets(client, world, database) -> dict[str, str]:
         await s.flush()
         s.add(CaseParty(case_id=case.id, organisation_id=env.id, role="responsible"))
     return {"escalation_id": r.json()["id"], "case_id": str(case.id)}
+
+async def _webhook_targets(s, world, client_id: str) -> dict[str, str]:
+    """A subscription of the corpus client with one delivery, and a notification of the admin's."""
+    sub = WebhookSubscription(client_id=uuid.UUID(client_id), url="https://93.184.216.34/hooks",
+                              event_types=["finding.assigned"], secret="whsec_" + "A" * 44, is_active=True, version=1)
+    event = Event(type="finding.assigned", subject_type="finding", subject_id="corpus",
+                  organisation_id=world.org("env").id, payload={}, occurred_at=utcnow())
+    s.add_all([sub, event])
+    await s.flush()
+    delivery = WebhookDelivery(event_id=event.id, subscription_id=sub.id, status="dead", attempts=1,
+                               next_attempt_at=utcnow())
+    note = Notification(user_id=world.users["admin"].id, kind="assigned", subject_type="finding", subject_id="corpus",
+                        title="语料", day=date(2026, 12, 1), created_at=utcnow())
+    s.add_all([delivery, note])
+    await s.flush()
+    return {"webhook_subscription_id": str(sub.id), "webhook_delivery_id": str(delivery.id),
+            "notification_id": str(note.id)}
 
 
 async def _finding_targets(client, world) -> dict[str, str]:

@@ -41,7 +41,7 @@ from app.models import (
 from app.models.duty_list import EDITABLE_STATUSES
 from app.profiles import get_profile
 from app.schemas.duty_lists import DutyListCreate, DutyListPublish, DutyListRead, DutyListUpdate
-from app.services import audit, designations
+from app.services import audit, designations, events
 from app.services.duty_lists import access
 from app.services.duty_lists.queries import to_read
 from app.services.transitions import apply_transition
@@ -208,6 +208,8 @@ async def publish(session: AsyncSession, principal: Principal, list_id: uuid.UUI
                               extra={"published_on": published_on, "published_at": utcnow(),
                                      "portal_url": body.portal_url},
                               payload={"portal_url": body.portal_url, "published_on": published_on.isoformat()})
+    await events.emit(session, "duty_list.published", ("duty_list", moved.id), moved.organisation_id,
+                      {"version_no": moved.version_no, "published_on": published_on, "title": moved.title})
     return await to_read(session, principal, moved)
 
 

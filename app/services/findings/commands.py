@@ -47,7 +47,7 @@ from app.schemas.findings import (
     FindingUpdate,
     RelatedFinding,
 )
-from app.services import audit
+from app.services import audit, events
 from app.services.attachments.evidence import check_evidence
 from app.services.findings import access, steps
 from app.services.findings.queries import to_read
@@ -211,6 +211,8 @@ async def assign(session: AsyncSession, principal: Principal, finding_id: uuid.U
                      *(FindingParty(finding_id=moved.id, organisation_id=o, role=R.cooperating, position=i)
                        for i, o in enumerate(cooperating))])
     await session.flush()
+    await events.emit(session, "finding.assigned", ("finding", moved.id), moved.responsible_organisation_id,
+                      {"status": moved.status, "deadline": body.deadline, "title": moved.title})
     return await to_read(session, principal, moved)
 
 
@@ -262,6 +264,8 @@ async def close(session: AsyncSession, principal: Principal, finding_id: uuid.UU
     moved = await steps.apply(session, principal, step, "close", body.comment, extra={
         "closed_at": utcnow(), "closed_on": closed_on, "verification_note": body.verification_note},
         payload={"verification_note": body.verification_note, "closed_on": closed_on.isoformat()})
+    await events.emit(session, "finding.closed", ("finding", moved.id), moved.responsible_organisation_id,
+                      {"status": moved.status, "closed_on": closed_on, "title": moved.title})
     return await to_read(session, principal, moved)
 
 

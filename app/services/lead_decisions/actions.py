@@ -38,6 +38,7 @@ from app.schemas.lead_decisions import (
     LeadDecisionRead,
     LeadDecisionReturn,
 )
+from app.services import events
 from app.services.duty_lists.lead_application import apply_decided_lead
 from app.services.lead_decisions import access, validation
 from app.services.lead_decisions.commands import replace_parties
@@ -135,4 +136,7 @@ async def take_action(session: AsyncSession, principal: Principal, decision_id: 
         extra_values=extra, payload=payload)
     await after(row)
     await session.flush()
+    if action in ("approve", "decide"):
+        await events.emit(session, "lead_decision.approved", ("lead_decision", row.id), row.jurisdiction_id,
+                          {"status": row.status, "title": row.title})
     return (await to_reads(session, principal, [row]))[0]

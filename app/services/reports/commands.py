@@ -31,7 +31,7 @@ from app.schemas.reports import (
     ReportRead,
     ReportUpdate,
 )
-from app.services import audit, designations
+from app.services import audit, designations, events
 from app.services.reports import access, content, queries
 from app.services.reports.obligations import generate_for
 from app.services.transitions import apply_transition
@@ -213,6 +213,8 @@ async def act(session: AsyncSession, principal: Principal, report_id: uuid.UUID,
         acting_organisation_id=access.acting_organisation(parties, principal, set(transition.roles)),
         extra_values=_now_fields(action, report, body),
         payload={"portal_url": body.portal_url} if action == "publish" and body and body.portal_url else None)
+    if event_type := {"submit": "report.submitted", "return": "report.returned"}.get(action):
+        await events.emit(session, event_type, ("report", row.id), report.organisation_id, {"status": row.status})
     return await queries.get_report(session, principal, row.id)
 
 
