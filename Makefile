@@ -45,7 +45,7 @@ test-postgres: $(STAMP) postgres-up
 # A deeper contract-fuzzing pass than the one inside `make test` (both databases).
 fuzz: $(STAMP) postgres-up
 	TEST_DB=sqlite FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -m fuzz tests/contract
-	TEST_DB=postgres FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -m fuzz tests/contract
+	TEST_DB=postgres FUZZ_ALL_ROLES=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -m fuzz tests/contract
 
 # The suite never skips PostgreSQL: when no server answers, start the machine's cluster and say so.
 postgres-up:

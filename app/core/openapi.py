@@ -92,6 +92,15 @@ def _normalise_operation(operation: dict[str, Any], has_body: bool) -> None:
                 response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
 
 
+def _close_multipart_body(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """Multipart uploads take only their declared parts (unknown parts are 422, app/routers/attachments.py):
+    say so, as the JSON bodies do with `extra="forbid"`."""
+    media = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+    ref = media.get("schema", {}).get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        components[ref.rsplit("/", 1)[1]]["additionalProperties"] = False
+
+
 def install_openapi(app: FastAPI) -> None:
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -108,6 +117,7 @@ def install_openapi(app: FastAPI) -> None:
             for method, operation in path_item.items():
                 if method in {"get", "post", "put", "patch", "delete"}:
                     _normalise_operation(operation, "requestBody" in operation)
+                    _close_multipart_body(operation, components)
         app.openapi_schema = schema
         return schema
 

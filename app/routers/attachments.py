@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
+from app.core.errors import ValidationFailed
 from app.core.openapi import problem_responses
 from app.core.storage import BlobStore, iter_chunks
 from app.dependencies import BlobStoreDep, PageDep, SessionDep, require
@@ -58,8 +59,23 @@ UPLOAD_ERRORS = problem_responses(400, 403, 404, 409, 413, 415, 422)
 LINK_ERRORS = problem_responses(403, 404, 409, 422)
 
 
-async def _upload(request: Request, session: AsyncSession, store: BlobStore, principal: Principal, kind: AttachedTo, record_id: uuid.UUID,
-                  file: UploadFile, purpose: AttachmentPurpose | None, label: str | None) -> Response:
+UPLOAD_PARTS = frozenset({"file", "purpose", "label"})
+
+
+async def _refuse_unknown_parts(request: Request) -> None:
+    """An upload takes only its declared parts (the schema says `additionalProperties: false`): a part
+    we would silently drop is 422, as an unknown JSON field is (CONVENTIONS.md)."""
+    unknown = sorted(set((await request.form()).keys()) - UPLOAD_PARTS)
+    if unknown:
+        raise ValidationFailed("Unknown form parts: an upload takes `file`, `purpose` and `label`.", errors=[
+            {"pointer": f"/{name}", "source": "body", "type": "unknown_field", "message": "not a part of an upload"}
+            for name in unknown])
+
+
+async def _upload(request: Request, session: AsyncSession, store: BlobStore, principal: Principal,
+                  kind: AttachedTo, record_id: uuid.UUID, file: UploadFile, purpose: AttachmentPurpose | None,
+                  label: str | None) -> Response:
+    await _refuse_unknown_parts(request)
     read, created = await service.upload(
         session, store, principal, kind, record_id, service.Upload(file.file, file.filename), purpose=purpose,
         label=label, max_bytes=request.app.state.settings.max_attachment_bytes)

@@ -186,6 +186,15 @@ class TestUpload:
                               files={"other": ("a.pdf", PDF, "application/pdf")})
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/file"
 
+    async def test_an_unknown_part_is_422_and_nothing_is_stored(self, client, world, database, settings, leader):
+        # The contract says additionalProperties: false; a part we would drop silently is refused instead.
+        finding = await make_finding(database, world)
+        before = blobs(settings)
+        r = await upload(client, leader, finding.id, PDF, label="佐证", remark="多余字段")
+        assert r.status_code == 422, r.text
+        assert [(e["pointer"], e["type"]) for e in r.json()["errors"]] == [("/remark", "unknown_field")]
+        assert await count(database, Attachment) == 0 and blobs(settings) == before
+
     async def test_nul_in_a_field_is_422(self, client, world, database, leader):
         finding = await make_finding(database, world)
         r = await upload(client, leader, finding.id, PDF, label="a\x00b")
