@@ -16,16 +16,16 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.authz.scoping import can_reach, in_scope
-from app.core.errors import Conflict, NotFound, StaleResource, ValidationFailed
-from app.core.etag import check_if_match, make_etag
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.etag import check_if_match
 from app.core.security import digest_secret, new_client_secret
-from app.models import IntegrationClient, Organisation, utcnow
+from app.models import IntegrationClient, Organisation
 from app.schemas.integration_clients import (
     IntegrationClientCreate,
     IntegrationClientPage,
@@ -34,6 +34,7 @@ from app.schemas.integration_clients import (
 )
 from app.services import audit
 from app.services.users import PageParams, keyset_page
+from app.services.versioned import update_if_current
 
 MANAGE = Permission.clients_manage
 CLIENT_ID_PREFIX = "edc_"
@@ -61,20 +62,11 @@ async def _load(session: AsyncSession, principal: Principal, client_id: uuid.UUI
 
 
 async def _change(session: AsyncSession, client: IntegrationClient, if_match: str | None, **values: Any) -> None:
-    """If-Match, then a conditional UPDATE on that version (412 for the loser of a race)."""
+    """If-Match, then a conditional UPDATE on that version (412 for the loser of a race); every change
+    also retires the client's issued tokens (token_version + 1)."""
     check_if_match(if_match, client.id, client.version)
-    result = await session.execute(
-        update(IntegrationClient).where(IntegrationClient.id == client.id,
-                                        IntegrationClient.version == client.version)
-        .values(**values, version=client.version + 1, token_version=IntegrationClient.token_version + 1,
-                updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        # Lost the race after passing If-Match: answer like any stale If-Match, current ETag included.
-        current = await session.scalar(select(IntegrationClient.version).where(IntegrationClient.id == client.id))
-        raise StaleResource("The client changed since you read it; reload it and try again.",
-                            current_etag=make_etag(client.id, current or client.version))
-    await session.refresh(client)
+    await update_if_current(session, client, noun="client", token_version=IntegrationClient.token_version + 1,
+                            **values)
 
 
 async def create_client(session: AsyncSession, principal: Principal,

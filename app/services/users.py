@@ -32,10 +32,9 @@ from app.core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
-    StaleResource,
     ValidationFailed,
 )
-from app.core.etag import check_if_match, make_etag
+from app.core.etag import check_if_match
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.security import hash_password_async
 from app.models import IntegrationClient, Membership, Organisation, Role, User, utcnow
@@ -51,6 +50,7 @@ from app.schemas.users import (
 )
 from app.services import audit
 from app.services.auth import home_organisation, password_error, revoke_user_sessions
+from app.services.versioned import update_if_current
 
 READ, WRITE = Permission.users_read, Permission.users_write
 SNAPSHOT_FIELDS = ("username", "display_name", "email", "phone", "is_active", "must_change_password")
@@ -156,18 +156,9 @@ async def _read(session: AsyncSession, principal: Principal, user: User) -> User
     return (await _reads(session, principal, [user]))[0]
 
 
-async def _change(session: AsyncSession, user: User, expected_version: int, **values: Any) -> None:
+async def _change(session: AsyncSession, user: User, **values: Any) -> None:
     """Conditional UPDATE on the version read: of two concurrent writers one gets 412 (REL-01/02)."""
-    result = await session.execute(
-        update(User).where(User.id == user.id, User.version == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        # Lost the race after passing If-Match: answer like any stale If-Match, current ETag included.
-        current = await session.scalar(select(User.version).where(User.id == user.id))
-        raise StaleResource("The user changed since you read it; reload it and try again.",
-                            current_etag=make_etag(user.id, current or expected_version))
-    await session.refresh(user)
+    await update_if_current(session, user, noun="user", **values)
 
 
 # -------------------------------------------------------------------------- users
@@ -246,7 +237,7 @@ async def update_user(session: AsyncSession, principal: Principal, user_id: uuid
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(user, k) != v}
     if changes:
         before = _snapshot(user)
-        await _change(session, user, user.version, **changes)
+        await _change(session, user, **changes)
         audit.record(session, action="user.update", resource_type="user", resource_id=user.id,
                      organisation_id=await home_organisation(session, user.id), before=before,
                      after=_snapshot(user))
@@ -266,9 +257,9 @@ async def set_active(session: AsyncSession, principal: Principal, user_id: uuid.
         raise BusinessRuleViolation("You cannot deactivate your own account.")
     before = _snapshot(user)
     if active:
-        await _change(session, user, user.version, is_active=True)
+        await _change(session, user, is_active=True)
     else:
-        await _change(session, user, user.version, is_active=False, token_version=User.token_version + 1)
+        await _change(session, user, is_active=False, token_version=User.token_version + 1)
         await revoke_user_sessions(session, user.id, "user_deactivated")
     audit.record(session, action="user.reactivate" if active else "user.deactivate", resource_type="user",
                  resource_id=user.id, organisation_id=await home_organisation(session, user.id), before=before,
@@ -287,7 +278,7 @@ async def reset_password(session: AsyncSession, principal: Principal, user_id: u
     user = await load_user(session, principal, user_id, WRITE)
     await _require_whole_account(session, principal, user)
     check_if_match(if_match, user.id, user.version)
-    await _change(session, user, user.version, password_hash=await hash_password_async(password),
+    await _change(session, user, password_hash=await hash_password_async(password),
                   must_change_password=True, token_version=User.token_version + 1)
     await revoke_user_sessions(session, user.id, "password_reset")
     audit.record(session, action="user.password_reset", resource_type="user", resource_id=user.id,

@@ -14,12 +14,12 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import DEFAULT_TIMEZONE, calendar_covers, is_rest_day
-from app.core.errors import Conflict, PermissionDenied, StaleResource, ValidationFailed
+from app.core.errors import Conflict, PermissionDenied, ValidationFailed
 from app.core.etag import check_if_match, make_etag
 from app.models import Organisation, Report, ReportStatus, Role, utcnow
 from app.models.report import UNFILED_STATUSES
@@ -35,6 +35,7 @@ from app.services import audit, designations, events
 from app.services.reports import access, content, queries
 from app.services.reports.obligations import generate_for
 from app.services.transitions import apply_transition
+from app.services.versioned import update_if_current
 from app.workflows.engine import check
 from app.workflows.reports import REPORT_WORKFLOW
 
@@ -84,22 +85,6 @@ async def _for_write(session: AsyncSession, principal: Principal, report_id: uui
     return report
 
 
-async def _write(session: AsyncSession, report: Report, **values: Any) -> None:
-    """A conditional UPDATE on the version and state the caller saw (If-Match already checked), so
-    that of two writers with the same ETag exactly one wins and the other gets 412, and a report
-    submitted meanwhile is not edited behind the submitter's back."""
-    result = await session.execute(
-        update(Report).where(Report.id == report.id, Report.version == report.version,
-                             Report.status == report.status)
-        .values(**values, version=report.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = await session.scalar(select(Report.version).where(Report.id == report.id))
-        raise StaleResource("The report changed since you read it; reload it and try again.",
-                            current_etag=make_etag(report.id, current or report.version))
-    await session.refresh(report)
-
-
 async def update_content(session: AsyncSession, principal: Principal, report_id: uuid.UUID, body: ReportUpdate,
                          if_match: str | None) -> ReportRead:
     """Replace a draft's content: staff or leader of the filer, while the report is `draft`.
@@ -117,7 +102,8 @@ async def update_content(session: AsyncSession, principal: Principal, report_id:
                                                           sees_content=True).allowed_actions)
     await content.check_shape(session, report, body.content)
     before = {"version": report.version, "content": report.content}
-    await _write(session, report, content=content.stored(body.content))
+    await update_if_current(session, report, Report.status == report.status, noun="report",
+                            content=content.stored(body.content))
     audit.record(session, action="report.update", resource_type="report", resource_id=report.id,
                  organisation_id=report.organisation_id, before=before,
                  after={"version": report.version, "content": report.content})
@@ -169,9 +155,10 @@ async def set_due_date(session: AsyncSession, principal: Principal, report_id: u
     if report.status.value not in UNFILED_STATUSES:
         raise AlreadyFiled(f"The report is already {report.status.value}; its due date no longer changes.")
     before = {"version": report.version, "due_date": report.due_date}
-    await _write(session, report, due_date=body.due_date, due_on_rest_day=is_rest_day(body.due_date),
-                 due_calendar_estimated=not calendar_covers(body.due_date.year), due_set_at=utcnow(),
-                 due_set_by_organisation_id=office)
+    await update_if_current(session, report, Report.status == report.status, noun="report",
+                            due_date=body.due_date, due_on_rest_day=is_rest_day(body.due_date),
+                            due_calendar_estimated=not calendar_covers(body.due_date.year), due_set_at=utcnow(),
+                            due_set_by_organisation_id=office)
     audit.record(session, action="report.set_due_date", resource_type="report", resource_id=report.id,
                  organisation_id=report.organisation_id, before=before,
                  after={"version": report.version, "due_date": report.due_date,
