@@ -8,14 +8,13 @@ PROSE = {
              "root and its ministries, then per province 100 organisations (省委, 省政府 with 18 departments and "
              "their internal units, 纪委, 检察院, the 督察领导小组 with office, teams and 16 member units, three "
              "cities with two counties each). Province 1 (海南省) is identical in both datasets.",
-    "standin": "**Stand-in table.** Findings and responsibility items do not exist yet, so the issue's "
-               "1M-vs-10k rule is applied to `user_account` + `membership`, the largest tables today: 10,000 "
-               "users at province scale, 1,000,000 at nation scale, one membership each, spread uniformly over "
-               "every organisation. The caller is the province-1 admin, who sees all 10,000 users at province "
-               "scale and about 1/31 of the million at nation scale. Later issues add findings (1,000,000) and "
-               "responsibility items (200,000) as further `Step`s in `bench/generate.py`. Reports are there: "
-               "50,000 at nation scale, province 1's 1,613 in both datasets (bench/reports.py); the compliance "
-               "row reads province 1's period year 2025 as its admin.",
+    "standin": "**Scale rule.** The issue's 1M-vs-10k rule is read on the largest tables: findings (1,000,000 "
+               "at nation scale, province 1's 32,259 at province scale), responsibility items (200,012 vs 6,452) "
+               "and users (1,000,000 vs 10,000, one membership each, spread uniformly over every organisation). "
+               "The caller is the province-1 admin, who sees all of the province-scale rows and about 1/31 of the "
+               "nation's; findings rows filter province 1's subtree. Reports: 50,000 at nation scale, province "
+               "1's 1,613 in both datasets (bench/reports.py); the compliance row reads province 1's period year "
+               "2025 as its admin.",
     "figures": "wrk: {threads} threads, {connections} connections, {duration} s per run after a {warmup} s "
                "warm-up; each row is the best of {repeat} runs, interleaved with its baseline rows and with the "
                "other dataset's rows, all four servers up at once (rows under 50 req/s run once). Latencies in ms. *Raw query*: bench/baseline.py serving the same SQL "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -193,6 +194,16 @@ def probe(db: str, env: dict[str, str], token: str, ids: dict[str, str], args: a
     return {**json.loads(line.removeprefix("PROBE_JSON ")), "load": {**load.as_dict(), **quiet}}
 
 
+MARKED = re.compile(r"<!-- ([a-z-]+):start -->.*?<!-- \1:end -->", re.DOTALL)
+
+
+def kept_sections(path: Path) -> list[str]:
+    """Sections other drivers write between `<!-- name:start -->` and `<!-- name:end -->` markers
+    (bench/export.py's, the separately measured findings section): a `make bench` run keeps them as
+    they are, since it did not measure them."""
+    return [m.group(0) for m in MARKED.finditer(path.read_text())] if path.exists() else []
+
+
 def _shown(executable: str) -> str:
     """The interpreter as the Makefile names it (.venv/bin/python), not as an absolute path."""
     path = Path(executable)
@@ -231,7 +242,8 @@ def main() -> None:
     meta = {"args": vars(args), "wrk_command": wrk_cmd, "started": started, "elapsed_s": round(time.time() - started),
             "argv": " ".join(shlex.quote(a) for a in [_shown(sys.executable), "-m", "bench.run", *sys.argv[1:]])}
     (OUT_DIR / "results.json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1, ensure_ascii=False))
-    Path(args.out).write_text(write_report(runs, meta))
+    kept = kept_sections(Path(args.out))
+    Path(args.out).write_text("\n\n".join([write_report(runs, meta).rstrip(), *kept]) + "\n")
     print(f"wrote {args.out} ({meta['elapsed_s']} s)")
 
 
