@@ -32,6 +32,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def _small_pages(monkeypatch):
     monkeypatch.setattr(export_service, "EXPORT_PAGE_SIZE", 2)
     monkeypatch.setattr(export_sql, "SQL_PAGE_SIZE", 5)  # PostgreSQL-rendered pages (responsibility items)
+    monkeypatch.setattr(export_sql, "CSV_PAGE_SIZE", 5)
 
 
 def read_csv(r) -> list[list[str]]:

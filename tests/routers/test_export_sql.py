@@ -51,6 +51,7 @@ class TestCrlfRows:
 @pytest.fixture
 def small_pages(monkeypatch):
     monkeypatch.setattr(sql_pages, "SQL_PAGE_SIZE", 3)
+    monkeypatch.setattr(sql_pages, "CSV_PAGE_SIZE", 3)
     monkeypatch.setattr(export_service, "EXPORT_PAGE_SIZE", 2)
 
 

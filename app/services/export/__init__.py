@@ -16,6 +16,7 @@ what an integrator or a re-import wants. Datetimes are shown in the jurisdiction
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -162,7 +163,7 @@ class Export:
     async def _stream_sql(self, spec: ExportSpec, ledger: SqlLedger, cursor: str | None) -> StreamingResponse:
         after = ledger.start(cursor)  # a foreign or tampered cursor: 422 before any byte
         csv = self.fmt is ExportFormat.csv
-        size = sql_pages.SQL_PAGE_SIZE
+        size = sql_pages.CSV_PAGE_SIZE if csv else sql_pages.SQL_PAGE_SIZE
 
         async def read(start: tuple[Any, ...] | None) -> sql_pages.RenderedPage:
             async with self.database.sessions(write=False)() as s:
@@ -172,18 +173,24 @@ class Export:
         writer = self._writer(spec)
 
         async def body() -> AsyncIterator[bytes]:
-            page, rows = first, 0
+            page, rows, upcoming = first, 0, None
             yield writer.start(Renderer(self.lang).header(spec))
-            while True:
-                rows += page.count
-                if csv:
-                    yield page.data
-                else:
-                    for n in range(0, len(page.rows), XLSX_CHUNK_ROWS):
-                        yield writer.chunk(page.rows[n:n + XLSX_CHUNK_ROWS])
-                if page.after is None:
-                    break
-                page = await read(page.after)
+            try:
+                while True:
+                    rows += page.count
+                    # the server renders the next page while this one is sent (two cores, not one)
+                    upcoming = asyncio.create_task(read(page.after)) if page.after is not None else None
+                    if csv:
+                        yield page.data
+                    else:
+                        for n in range(0, len(page.rows), XLSX_CHUNK_ROWS):
+                            yield writer.chunk(page.rows[n:n + XLSX_CHUNK_ROWS])
+                    if upcoming is None:
+                        break
+                    page = await upcoming
+            finally:
+                if upcoming is not None and not upcoming.done():  # the client went away mid-file
+                    upcoming.cancel()
             yield writer.finish()
             log.info("export finished", extra={"export": spec.name, "format": self.fmt.value, "rows": rows,
                                                "rendered_by": "postgresql"})

@@ -16,7 +16,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, Text, Uuid, case, cast, func, literal_column, select
+from sqlalchemy import JSON, Select, Text, Uuid, case, cast, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,28 +72,31 @@ def _unless_empty(column: Any, joined: Any) -> Any:
     return case((cast(column, Text) == literal_column("'[]'"), None), else_=joined)
 
 
-def _basis() -> Any:
-    b = _elements(I.basis)
+def _basis_per_text(page: Any) -> Any:
+    """Basis cells of the page, rendered once per distinct basis text (most items of a list cite the
+    same 三定 document): joined back on the text, it costs a hash probe per row, not a subquery."""
+    texts = select(page.c.basis_text.label("t")).distinct().subquery("basis_texts")
+    b = func.json_array_elements(cast(texts.c.t, JSON)).table_valued("value", with_ordinality="n").render_derived()
     part = func.concat_ws(SPACE, *(_nonempty(_field(b, k)) for k in ("title", "number", "clause")))
-    return _unless_empty(I.basis, select(func.string_agg(part, aggregate_order_by(SEP, b.c.n)))
-                         .select_from(b).scalar_subquery())
+    return (select(texts.c.t, func.string_agg(part, aggregate_order_by(SEP, b.c.n)).label("cell"))
+            .select_from(texts.join(b, true())).group_by(texts.c.t).subquery("basis_cells"))
 
 
-def _decomposition() -> Any:
-    d = _elements(I.decomposition)
+def _decomposition(column: Any) -> Any:
+    d = _elements(column)
     unit = O.__table__.alias("unit")
     part = func.concat_ws(SPACE, _nonempty(unit.c.name), *(_nonempty(_field(d, k))
                                                           for k in ("responsible_person", "task")))
-    return _unless_empty(I.decomposition, select(func.string_agg(part, aggregate_order_by(SEP, d.c.n)))
+    return _unless_empty(column, select(func.string_agg(part, aggregate_order_by(SEP, d.c.n)))
                          .select_from(d.outerjoin(unit, unit.c.id == cast(_field(d, "unit_id"), Uuid)))
                          .scalar_subquery())
 
 
-def _channels() -> Any:
-    c = _elements(I.complaint_channels)
+def _channels(column: Any) -> Any:
+    c = _elements(column)
     label, value = _field(c, "label"), _field(c, "value")
     part = case((_nonempty(label).is_not(None), label.concat(literal_column("': '")).concat(value)), else_=value)
-    return _unless_empty(I.complaint_channels, select(func.string_agg(part, aggregate_order_by(SEP, c.c.n)))
+    return _unless_empty(column, select(func.string_agg(part, aggregate_order_by(SEP, c.c.n)))
                          .select_from(c).scalar_subquery())
 
 
@@ -108,23 +111,24 @@ def _related(page: Any) -> Any:
             .group_by(R.item_id).subquery("related"))
 
 
-def _cells(lang: Language, owner: Any, related: Any) -> dict[str, tuple[Any, str]]:
+def _cells(lang: Language, page: Any, owner: Any, related: Any, basis: Any) -> dict[str, tuple[Any, str]]:
     """Column key → (raw SQL value, how it is finished), for every key of the spec."""
+    p = page.c
     return {
-        "id": (cast(I.id, Text), TEXT),
+        "id": (cast(p.id, Text), TEXT),
         "organisation": (owner.c.name, TEXT),
-        "duty_list_status": (_label(D.status, DutyListStatus, lang), TEXT),
-        "position": (I.position, NUMBER),
-        "code": (I.code, TEXT),
-        "title": (I.title, TEXT),
-        "domain": (_label(I.domain, DutyDomain, lang), TEXT),
-        "description": (I.description, TEXT),
-        "basis": (_basis(), JOINED),
+        "duty_list_status": (_label(p.duty_list_status, DutyListStatus, lang), TEXT),
+        "position": (p.position, NUMBER),
+        "code": (p.code, TEXT),
+        "title": (p.title, TEXT),
+        "domain": (_label(p.domain, DutyDomain, lang), TEXT),
+        "description": (p.description, TEXT),
+        "basis": (basis.c.cell, JOINED),
         "lead_organisations": (related.c.leads, JOINED),
         "cooperating_organisations": (related.c.cooperating, JOINED),
-        "decomposition": (_decomposition(), JOINED),
-        "complaint_channels": (_channels(), JOINED),
-        "updated_at": (func.timezone(DEFAULT_TIMEZONE, I.updated_at), INSTANT),
+        "decomposition": (_decomposition(p.decomposition), JOINED),
+        "complaint_channels": (_channels(p.complaint_channels), JOINED),
+        "updated_at": (func.timezone(DEFAULT_TIMEZONE, p.updated_at), INSTANT),
     }
 
 
@@ -139,25 +143,35 @@ def _finish(value: Any, kind: str, csv: bool) -> Any:
     return func.nullif(neutral, EMPTY)
 
 
+def _page_columns() -> tuple[Any, ...]:
+    """What a page carries from the list's statement (its sort keys first), so rendering it reads
+    neither table again."""
+    return (I.created_at, I.id, I.organisation_id, D.status.label("duty_list_status"), I.position, I.code,
+            I.title, I.domain, I.description, cast(I.basis, Text).label("basis_text"), I.decomposition,
+            I.complaint_channels, I.updated_at)
+
+
 def renderer(spec: ExportSpec, lang: Language) -> Callable[[Any, bool], Select[Any]]:
     keys = [c.key for c in spec.columns]
     owner = O.__table__.alias("owner")
-    missing = set(keys) - set(_cells(lang, owner, _related(select(I.id).cte("page"))))
+    sample = select(*_page_columns()).cte("page")
+    missing = set(keys) - set(_cells(lang, sample, owner, _related(sample), _basis_per_text(sample)))
     if missing:  # a column added to the spec must be added here too, or the two paths would differ
         raise LookupError(f"no SQL for ledger columns {sorted(missing)}")
 
     def render(page: Any, csv: bool) -> Select[Any]:
-        related = _related(page)
-        cells = _cells(lang, owner, related)
+        related, basis = _related(page), _basis_per_text(page)
+        cells = _cells(lang, page, owner, related, basis)
         # Raw values in an inner SELECT that PostgreSQL may not inline (OFFSET 0), so the finishing
         # CASE, which names a value three times, does not run a cell's subquery three times.
-        inner = (select(*page.c, *(cells[k][0].label(f"c{n}") for n, k in enumerate(keys)))
-                 .select_from(page.join(I, I.id == page.c.id).join(D, D.id == I.duty_list_id)
-                              .join(owner, owner.c.id == I.organisation_id)
-                              .outerjoin(related, related.c.item_id == I.id))
+        inner = (select(page.c.created_at, page.c.id.label("key_id"),
+                        *(cells[k][0].label(f"c{n}") for n, k in enumerate(keys)))
+                 .select_from(page.join(owner, owner.c.id == page.c.organisation_id)
+                              .outerjoin(related, related.c.item_id == page.c.id)
+                              .outerjoin(basis, basis.c.t == page.c.basis_text))
                  .offset(0).subquery("cells"))
         return (select(*(_finish(inner.c[f"c{n}"], cells[k][1], csv) for n, k in enumerate(keys)))
-                .order_by(*(inner.c[c.key] for c in page.c)))
+                .order_by(inner.c.created_at, inner.c.key_id))
 
     return render
 
@@ -165,6 +179,5 @@ def renderer(spec: ExportSpec, lang: Language) -> Callable[[Any, bool], Select[A
 async def item_ledger(session: AsyncSession, principal: Principal, f: ResponsibilityItemFilter,
                       spec: ExportSpec, lang: Language) -> SqlLedger:
     """`/responsibility-items` as `list_items` pages it: created_at then id, its cursor scope."""
-    keys = (I.created_at, I.id)
-    pick = (await _filtered(session, principal, f)).with_only_columns(*keys, maintain_column_froms=True)
-    return SqlLedger(pick, keys, ("ts", "id"), "responsibility-items", renderer(spec, lang))
+    pick = (await _filtered(session, principal, f)).with_only_columns(*_page_columns(), maintain_column_froms=True)
+    return SqlLedger(pick, (I.created_at, I.id), ("ts", "id"), "responsibility-items", renderer(spec, lang))

@@ -30,15 +30,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 # The list's own cursor rules, not a copy of them: a bad cursor is the same 422 as on the JSON list.
 from app.services.paging import _after, _decode
 
-SQL_PAGE_SIZE = 20_000  # rows per COPY or fetch: large enough that each page's sort is amortised
+# Rows per page: each page scans and sorts the list's rows after the cursor, so pages are large.
+# XLSX pages are records in memory (~3 kB a row, two pages at a time: the next one is read while
+# one is sent), CSV pages only their bytes (~270 B a row).
+SQL_PAGE_SIZE = 10_000
+CSV_PAGE_SIZE = 50_000
+WORK_MEM = "64MB"  # the page's sorts and hashes stay in memory instead of spilling (default 4MB)
 
 
 @dataclass(frozen=True)
 class SqlLedger:
     """A list's own statement, for PostgreSQL to render as ledger cells.
 
-    `pick`: the list's filtered, scoped SELECT with only its sort keys as columns (the id last),
-    not ordered yet. `render(page, csv)`: the cells of the rows in `page` (a CTE of `pick`,
+    `pick`: the list's filtered, scoped SELECT, not ordered yet, with the columns `render` needs;
+    `keys` its sort keys (the id last). `render(page, csv)`: the cells of the rows in `page` (a CTE of `pick`,
     ordered and limited) in the spec's column order, ordered like the list, the row id as text
     first; `csv` asks for CSV cells (neutralised, empty as NULL, datetimes as text)."""
 
@@ -116,6 +121,7 @@ async def read_page(session: AsyncSession, ledger: SqlLedger, after: Sequence[An
     sql, params = driver_sql(ledger.page(after, size, csv), conn)
     data, rows = b"", []
     async with driver.transaction(isolation="repeatable_read", readonly=True):
+        await driver.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         if csv:
             chunks: list[bytes] = []
 
