@@ -26,6 +26,7 @@ from app.schemas.responsibility_items import (
 from app.services.duty_lists import item_queries, items
 from app.services.export import media_responses
 from app.services.export.columns import RESPONSIBILITY_ITEMS
+from app.services.export.item_ledger import item_ledger
 
 router = APIRouter(prefix="/responsibility-items", tags=["responsibility-items"])
 
@@ -42,7 +43,8 @@ async def list_responsibility_items(session: SessionDep, page: PageDep, filters:
     `format=csv|xlsx` (or `Accept`) exports the whole filtered list as the 具体事项清单 ledger."""
     if export:
         return await export.stream(session, RESPONSIBILITY_ITEMS, lambda s, c, n: item_queries.list_item_rows(
-            s, principal, filters, limit=n, cursor=c), cursor=page.cursor, plain_rows=True)
+            s, principal, filters, limit=n, cursor=c), cursor=page.cursor, plain_rows=True,
+            sql=lambda spec, lang: item_ledger(session, principal, filters, spec, lang))
     return await item_queries.list_items(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                          include_total=page.include_total)
 

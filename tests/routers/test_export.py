@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import app.services.export as export_service
+import app.services.export.sql as export_sql
 from tests.factories import problem
 from tests.findings_helpers import campaign, register
 
@@ -30,6 +31,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 @pytest.fixture(autouse=True)
 def _small_pages(monkeypatch):
     monkeypatch.setattr(export_service, "EXPORT_PAGE_SIZE", 2)
+    monkeypatch.setattr(export_sql, "SQL_PAGE_SIZE", 5)  # PostgreSQL-rendered pages (responsibility items)
+    monkeypatch.setattr(export_sql, "CSV_PAGE_SIZE", 5)
 
 
 def read_csv(r) -> list[list[str]]:
