@@ -69,6 +69,10 @@ class Subject(StrEnum):
     party_and_government_all_levels = auto()  # 各级党委和政府
 
 
+# The subjects a local analogy (参照落实) can name: read as the region's own departments.
+LOCAL_FILER_SUBJECTS = frozenset({Subject.major_duty_departments, Subject.provincial_departments})
+
+
 class BasisKind(StrEnum):
     laws_and_regulations = auto()  # 法律法规
     policy_documents = auto()  # 政策文件
@@ -186,8 +190,37 @@ class MajorDutyDepartments(Rule):
     open_ended: bool = True  # the list ends in 等: admins may add
 
 
+class LocalLevel(StrEnum):
+    """The levels below the province a text tells to follow a rule by analogy (参照落实)."""
+
+    city = auto()  # 市 / 省辖市 / 市州
+    county = auto()  # 县(市、区)
+
+
 class SubProvincial(Rule):
-    applies_to: str  # the levels told to follow by analogy (参照落实)
+    """参照落实: the text tells cities and counties to follow the provincial rule by analogy.
+
+    `applies_to` keeps the text's words. On a report rule, `applies_to_levels` makes the analogy
+    operative: in every region of those levels the `filers` (read as the region's own: its own
+    major-duty departments, its own departments) file the same report to the region's own bodies
+    (the provincial bodies the rule names are read as the region's: 省委、省政府 → 同级党委和政府,
+    省生态环境厅 → the region's environment department), due as the province's rule unless `due`
+    says otherwise. Empty `applies_to_levels`: the analogy is recorded, not scheduled.
+    """
+
+    applies_to: str  # the levels told to follow by analogy (参照落实), in the text's words
+    applies_to_levels: list[LocalLevel] = []
+    filers: list[Subject] = []
+    due: DueRuleField | None = None
+
+    @model_validator(mode="after")
+    def _operative(self) -> SubProvincial:
+        if self.applies_to_levels and not self.filers:
+            raise ValueError("a local analogy with applies_to_levels names its filers")
+        unsupported = set(self.filers) - LOCAL_FILER_SUBJECTS
+        if unsupported:
+            raise ValueError(f"a local analogy files with the region's own departments, not {sorted(unsupported)}")
+        return self
 
 
 class Actor(Rule):
@@ -272,7 +305,16 @@ class ReportRule(Rule):
     filing_only: bool = False  # 备案: received is final, no acceptance
     recipient_arranges_approval: bool = False  # 统筹报批
     publication: Publication | None = None
-    sub_provincial: SubProvincial | None = None
+    sub_provincial: SubProvincial | None = None  # 参照落实; operative when it names applies_to_levels
+
+    @model_validator(mode="after")
+    def _id_free_for_local(self) -> ReportRule:
+        if self.id.endswith(LOCAL_RULE_SUFFIX):
+            raise ValueError(f"report rule ids may not end in {LOCAL_RULE_SUFFIX!r}: local analogies use it")
+        return self
+
+
+LOCAL_RULE_SUFFIX = ".local"  # reports.<id>.local: the obligations a rule's local analogy gives
 
 
 class HearingRule(Rule):

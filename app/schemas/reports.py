@@ -220,7 +220,10 @@ class ReportRead(BaseModel):
     recipient_kind: RecipientKind = Field(description="An organisation, a person in one, or none (hearings).")
     recipient_label: str = Field(description="Who it goes to, in words.", examples=["中共海南省委、海南省人民政府"])
     recipients: list[OrganisationName] = Field(description="The recipient organisations (for a person: the "
-                                                           "government whose leadership member it is).")
+                                                           "government whose leadership member it is). Until "
+                                                           "the report is submitted they follow the region's "
+                                                           "designations (a change re-addresses it, see its "
+                                                           "history); once submitted they stay as sent.")
     copies: list[ReportCopyRead] = Field(description="抄报 / 抄送 recipients: they read, they cannot act.")
     unresolved: list[dict[str, Any]] = Field(description="Recipients or copies the profile names that no "
                                                          "organisation fills yet, and why.")
@@ -228,7 +231,9 @@ class ReportRead(BaseModel):
                                                      "(002: 能源 → 发展改革委).")
     profile_code: str = Field(examples=["hainan"])
     profile_version: int = Field(examples=[1])
-    rule_id: str = Field(description="The profile rule it comes from.", examples=["reports.annual_duty_report"])
+    rule_id: str = Field(description="The profile rule it comes from; `reports.<id>.local` is that rule followed by "
+                                     "analogy in a city or county (参照落实, 002 §(十二)).",
+                         examples=["reports.annual_duty_report"])
     clause: str = Field(description="The clause.", examples=["000 §(十二)"])
     kind: ReportKind = Field(examples=["annual_duty_report"])
     period: str | None = Field(description="`2024`, `2024-H1`, `2024-Q3`, `once`; null for ad hoc reports.",

@@ -7,7 +7,8 @@ rows (`app.models.designation`), except that a region's 党委和政府 default 
 direct `party_committee` and `government` children when no row names them.
 
 Reading designations needs `organisations:read` on the region; replacing them is
-for admins of the region (`organisations:write`), with the region's If-Match.
+for admins of the region (`organisations:write`), with the region's If-Match. Replacing them
+re-addresses the region's reports not yet filed (app/services/reports/readdress.py).
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ async def replace_designations(session: AsyncSession, principal: Principal, regi
     """Admins of the region replace the keys listed in the body (keys not listed stay as they are).
 
     Every organisation must be active and inside the region's subtree (422 with a pointer);
-    the region's version goes up, so its ETag changes. 404 outside scope, 428/412 If-Match."""
+    the region's version goes up, so its ETag changes. The region's reports not yet filed are
+    re-addressed in the same transaction (app/services/reports/readdress.py); filed ones keep whom
+    they were sent to. 404 outside scope, 428/412 If-Match."""
     region = await load_visible(session, principal, Permission.organisations_write, region_id)
     if region.kind != OrganisationKind.region:
         raise _not_a_region()
@@ -158,6 +161,11 @@ async def replace_designations(session: AsyncSession, principal: Principal, regi
             session.add(Designation(region_id=region.id, key=entry.key, organisation_id=org_id))
     region.version += 1
     await session.flush()
+    # Reports nobody has filed yet follow the new designations, in this transaction (filed ones keep
+    # whom they were sent to). Imported here: the reports' resolver itself resolves through this module.
+    from app.services.reports.readdress import readdress_region
+
+    await readdress_region(session, principal, region)
     after = await _read(session, region)
     audit.record(session, action="organisation.designations", resource_type="organisation", resource_id=region.id,
                  organisation_id=region.id,

@@ -8,6 +8,12 @@ vice-governor in charge (000 §(十二)), annual work plans (000 §(十) end of 
 备案 undated), the task decomposition copy (000 §(九), 3 months after issuance) and hearing
 records (000 §(二)(三) every half year, 004 §九 quarterly dedicated study).
 
+Local analogies (参照落实): a report rule whose `sub_provincial` names `applies_to_levels` (Henan
+002 §(十二) "各省辖市、县(市、区)参照落实") also gives, under its own rule id `reports.<id>.local`, one
+obligation per period to each city's and county's own filers, addressed in their own region
+(app/services/reports/resolution.py) and due as the province's rule unless the analogy sets `due`;
+undated stays undated. Texts that say nothing of it (000 §(十二)) give cities' departments nothing.
+
 Periods (design choice): `previous_year`/`current_year` rules give the year itself ("2024";
 an annual report on 2024 is due in 2025); `half_year` and semiannual cadences give "2024-H1"
 and "2024-H2", quarterly cadences "2024-Q1" … "2024-Q4"; a one-off rule gives "once" and
@@ -34,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.calendar import Cadence, DueDate, Undated
 from app.models import Organisation, ReportKind, ReportParty, ReportPartyRole, ReportStatus, new_id, utcnow
 from app.models.report import Report
-from app.profiles.schema import HearingKind, HearingRule, Profile, ReportPeriod, ReportRule
+from app.profiles.schema import LOCAL_RULE_SUFFIX, HearingKind, HearingRule, Profile, ReportPeriod, ReportRule
 from app.schemas.reports import DueRead, GenerationRuleRead, ReportGenerationRead
 from app.services import audit
 from app.services.reports.resolution import Addressing, Filer, Resolver
@@ -129,10 +135,15 @@ def candidate(profile: Profile, root: Organisation, *, rule_id: str, clause: str
            "publication_clause": publication.clause if publication else None, "content_required": content,
            "content": {}, "unresolved": addressing.unresolved, "covers": filer.covers, "submitted_late": False,
            "created_by": created_by, "created_at": now, "updated_at": now}
-    parties = [(o, ReportPartyRole.filer, "filer") for o in filer.members]
-    parties += [(o, ReportPartyRole.recipient, "filer") for o in addressing.recipients]
-    parties += [(o, ReportPartyRole(mode.value), sent_by) for o, mode, sent_by in addressing.copies]
+    parties = [(o, ReportPartyRole.filer, "filer") for o in filer.members] + addressee_parties(addressing)
     return Candidate(row, parties)
+
+
+def addressee_parties(addressing: Addressing) -> list[tuple[Organisation, ReportPartyRole, str]]:
+    """The recipients, then the copies in the rule's order: the parties after the filers."""
+    parties = [(o, ReportPartyRole.recipient, "filer") for o in addressing.recipients]
+    parties += [(o, ReportPartyRole(mode.value), sent_by) for o, mode, sent_by in addressing.copies]
+    return parties
 
 
 def _title(rule: ReportRule) -> str:
@@ -150,30 +161,39 @@ async def collect(session: AsyncSession, root: Organisation, profile: Profile, y
     rules: list[GenerationRuleRead] = []
     skipped: list[dict[str, Any]] = []
     for rule in profile.reports:
-        rule_id, kind = f"reports.{rule.id}", ReportKind(rule.kind.value)
-        try:
-            due = profile.due(rule.due, period_year=year)
-        except ValueError:  # a working-day window counts from an event, not from the calendar year
-            skipped.append({"rule_id": rule_id, "reason": f"{rule.due.kind.value}: counts from an event"})
-            continue
-        periods = report_periods(rule, year, due)
-        if not periods:
-            if rule.period == ReportPeriod.as_needed:
-                skipped.append({"rule_id": rule_id, "reason": "ad hoc (及时): filed as it happens, not scheduled"})
-            continue
-        filers, missing = await resolver.filers(rule.filers)
-        skipped += [{"rule_id": rule_id, **m} for m in missing]
-        made = []
-        for filer in filers:
-            addressing = await resolver.addressing(rule.recipient, rule.copies, filer)
-            made += [candidate(profile, root, rule_id=rule_id, clause=rule.clause, kind=kind, filer=filer, period=p,
-                               due=due, addressing=addressing, title=_title(rule),
-                               content=[c.value for c in rule.content], filing_only=rule.filing_only,
-                               arranges=rule.recipient_arranges_approval, publication=rule.publication,
-                               created_by=created_by) for p in periods]
-        out += made
-        rules.append(GenerationRuleRead(rule_id=rule_id, clause=rule.clause, kind=kind, periods=[p.key for p in periods],
-                                        due=due_read(due), obligations=len(made), created=0))
+        scopes = [(f"reports.{rule.id}", rule.clause, rule.due, False)]
+        local = rule.sub_provincial
+        if local is not None and local.applies_to_levels:
+            scopes.append((f"reports.{rule.id}{LOCAL_RULE_SUFFIX}", local.clause, local.due or rule.due, True))
+        for rule_id, clause, due_rule, is_local in scopes:
+            kind = ReportKind(rule.kind.value)
+            try:
+                due = profile.due(due_rule, period_year=year)
+            except ValueError:  # a working-day window counts from an event, not from the calendar year
+                skipped.append({"rule_id": rule_id, "reason": f"{due_rule.kind.value}: counts from an event"})
+                continue
+            periods = report_periods(rule, year, due)
+            if not periods:
+                if rule.period == ReportPeriod.as_needed:
+                    skipped.append({"rule_id": rule_id, "reason": "ad hoc (及时): filed as it happens, not scheduled"})
+                continue
+            if is_local:
+                filers = resolver.local_filers(local.filers, local.applies_to_levels) if local else []
+            else:
+                filers, missing = await resolver.filers(rule.filers)
+                skipped += [{"rule_id": rule_id, **m} for m in missing]
+            made = []
+            for filer in filers:
+                addressing = await resolver.addressing(rule.recipient, rule.copies, filer)
+                made += [candidate(profile, root, rule_id=rule_id, clause=clause, kind=kind, filer=filer, period=p,
+                                   due=due, addressing=addressing, title=_title(rule),
+                                   content=[c.value for c in rule.content], filing_only=rule.filing_only,
+                                   arranges=rule.recipient_arranges_approval, publication=rule.publication,
+                                   created_by=created_by) for p in periods]
+            out += made
+            rules.append(GenerationRuleRead(rule_id=rule_id, clause=clause, kind=kind,
+                                            periods=[p.key for p in periods], due=due_read(due),
+                                            obligations=len(made), created=0))
     for hearing in profile.hearings:
         rule_id = f"hearings.{hearing.id}"
         try:

@@ -21,6 +21,13 @@ organisation. `superior_department` and `national_competent_department` are the 
 each provincial coordination body the filer is a member unit of; a filer that is a member of none
 goes to the 督察领导小组办公室, the 兜底 office of 000 §(八) (inferred). What nothing fills is
 reported in `unresolved`, never guessed.
+
+Local analogies (参照落实, 002 §(十二) "各省辖市、县(市、区)参照落实"): `local_filers` gives each region of
+the analogy's levels its own filers (its own departments flagged `major_duty`, or all its own
+departments), marked `local`. For a local filer every provincial role the rule names is read as the
+filer's own region's (省委、省政府 → its 党委和政府, 省生态环境厅 → its environment department, the
+督察办 / 环委办 → its own; the vice-governor → a leader of its government); relational roles
+(superior department) stay the filer's own.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CoordinationMember, Organisation, OrganisationKind, OrganisationLevel, RecipientKind
-from app.profiles.schema import Copy, CopyMode, OrgRole, Profile, Subject
+from app.profiles.schema import Copy, CopyMode, LocalLevel, OrgRole, Profile, Subject
 from app.services import designations
 
 K, L = OrganisationKind, OrganisationLevel
@@ -58,6 +65,7 @@ class Filer:
     members: list[Organisation]  # every filing organisation, the principal first
     region: Organisation  # where same-level roles resolve
     covers: list[dict[str, Any]] = field(default_factory=list)
+    local: bool = False  # filing by analogy (参照落实): provincial roles resolve in `region` too
 
 
 @dataclass
@@ -146,6 +154,20 @@ class Resolver:
                 found.setdefault(dept.id, Filer(dept, [dept], self.region_of(dept)))
         return list(found.values()), skipped
 
+    def local_filers(self, subjects: list[Subject], levels: list[LocalLevel]) -> list[Filer]:
+        """A local analogy's filers: in each region of `levels`, its own departments (flagged `major_duty`
+        for major_duty_departments), the region's nearest; one filer each, in tree order."""
+        wanted = {L(level.value) for level in levels}
+        found: dict[uuid.UUID, Filer] = {}
+        depts = [o for o in self.orgs.values() if o.kind == K.department]
+        for dept in self._sorted(depts):
+            region = self.region_of(dept)
+            if region.id == self.root.id or region.level not in wanted:
+                continue
+            if any(s == Subject.provincial_departments or dept.major_duty for s in subjects):
+                found.setdefault(dept.id, Filer(dept, [dept], region, local=True))
+        return list(found.values())
+
     def _assign_duties(self, departments: list[Organisation], found: dict[uuid.UUID, Filer]) -> list[Organisation]:
         """Drop departments whose duties another carries, noting them on the assignee (002 closing line)."""
         province = self.root.name
@@ -166,19 +188,20 @@ class Resolver:
 
     async def organisations_for(self, role: OrgRole, filer: Filer) -> tuple[list[Organisation], str | None]:
         """The organisations filling `role` for this filer, or [] and the reason nothing does."""
+        home = filer.region if filer.local else self.root  # 参照落实: the region's own bodies
         if role in _IN_PROVINCE or role in _SAME_LEVEL:
-            region = filer.region if role in _SAME_LEVEL else self.root
+            region = filer.region if role in _SAME_LEVEL else home
             found = await self.designated(region, role)
             return found, None if found else f"no organisation is designated for {role.value} in {region.name}"
         if role == OrgRole.vice_governor_in_charge:
-            joint = await self.designated(self.root, OrgRole.provincial_party_committee_and_government)
+            joint = await self.designated(home, OrgRole.provincial_party_committee_and_government)
             government = [o for o in joint if o.kind == K.government]
-            return government, None if government else f"{self.root.name} has no government"
+            return government, None if government else f"{home.name} has no government"
         if role in (OrgRole.superior_department, OrgRole.national_competent_department):
             return await self._superior(role, filer)
         if role == OrgRole.corresponding_coordination_office:
             offices = [o for body_id in self._member_of.get(filer.principal.id, [])
-                       if (body := self.orgs.get(body_id)) and self.region_of(body).id == self.root.id
+                       if (body := self.orgs.get(body_id)) and self.region_of(body).id == home.id
                        for o in self.orgs.values() if o.parent_id == body_id and o.kind == K.coordination_office]
             if offices:
                 return self._sorted(offices), None
@@ -208,7 +231,8 @@ class Resolver:
         if recipient == OrgRole.vice_governor_in_charge:
             kind, label = RecipientKind.person, names.get(recipient, "分管领导同志")
         else:
-            kind, label = RecipientKind.organisation, designations.names(orgs, names.get(recipient, recipient.value))
+            fallback = recipient.value if filer.local else names.get(recipient, recipient.value)
+            kind, label = RecipientKind.organisation, designations.names(orgs, fallback)
         taken = {o.id for o in filer.members} | {o.id for o in orgs}
         sent: list[tuple[Organisation, CopyMode, str]] = []
         for copy in copies:
