@@ -41,6 +41,8 @@ async def replace_designations(organisation_id: uuid.UUID, body: DesignationsUpd
                                response: Response, principal: Admin,
                                if_match: IfMatch = None) -> DesignationsRead:
     """Replace the listed keys (admins of the region). Each organisation must be active and inside
-    the region (422 with a pointer). Send the region's ETag as If-Match (428 without, 412 stale)."""
+    the region (422 with a pointer). Send the region's ETag as If-Match (428 without, 412 stale).
+    Reports of the region not yet submitted (pending, draft) are re-addressed to the new holders in
+    the same transaction (a `re_address` history row each); submitted reports keep their addressees."""
     return _with_etag(response, await designations.replace_designations(session, principal, organisation_id,
                                                                         body, if_match))
