@@ -82,10 +82,12 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
                                            inspection.rectification_office_id):
         raise PermissionDenied("Only inspectors of the inspecting body or the rectification office register "
                                "findings.")
+    # Plain values: a row's savepoint rollback may expire ORM objects, and a lazy load is an error here.
+    target, jurisdiction_id, office_id = inspection.id, inspection.jurisdiction_id, inspection.rectification_office_id
     run = Run(sheet, KIND)
     batch_id = new_id()
     rows = run.read_rows()
-    categories = await _categories(session, inspection.id) if any("category" in r.values for r in rows) else {}
+    categories = await _categories(session, target) if any("category" in r.values for r in rows) else {}
 
     def build(row: Row) -> FindingCreate | None:
         fields = {k: v for k, v in row.values.items() if k != "category"}
@@ -97,7 +99,7 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
                           "not a category of the inspection (its code or title)")
                 return None
             fields["category_id"] = matches[0]
-        return FindingCreate.model_validate({"inspection_id": inspection.id, **fields})
+        return FindingCreate.model_validate({"inspection_id": target, **fields})
 
     async def create(row: Row, body: FindingCreate) -> uuid.UUID:
         return (await commands.register_finding(session, principal, body)).id
@@ -106,16 +108,15 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
         ids = [r.id for r in imported]
         rejected = len({e.row for e in run.errors})
         session.add(FindingImportBatch(
-            id=batch_id, inspection_id=inspection.id, jurisdiction_id=inspection.jurisdiction_id,
-            organisation_id=inspection.rectification_office_id, source=(file_name or "")[:500] or None,
+            id=batch_id, inspection_id=target, jurisdiction_id=jurisdiction_id, organisation_id=office_id, source=(file_name or "")[:500] or None,
             counts={"findings": len(ids), "rejected_rows": rejected}, created_by_id=str(principal.id),
             created_by_name=principal.name))
         await session.flush()
         await session.execute(update(Finding).where(Finding.id.in_(ids)).values(import_batch_id=batch_id)
                               .execution_options(synchronize_session=False))
         audit.record(session, action=f"{RESOURCE}.create", resource_type=RESOURCE, resource_id=batch_id,
-                     organisation_id=inspection.rectification_office_id,
-                     after={"inspection_id": inspection.id, "source": file_name, "format": sheet.format,
+                     organisation_id=office_id,
+                     after={"inspection_id": target, "source": file_name, "format": sheet.format,
                             "mode": mode.value, "findings": len(ids), "rejected_rows": rejected})
         return batch_id
 

@@ -86,10 +86,12 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
     dl: DutyList = await access.load_visible(session, principal, list_id)
     require_staff(principal, dl)
     require_editable(dl)
+    # Plain values: a row's savepoint rollback may expire ORM objects, and a lazy load is an error here.
+    list_id, jurisdiction_id, organisation_id = dl.id, dl.jurisdiction_id, dl.organisation_id
     run = Run(sheet, KIND)
     batch_id = new_id()
     rows = run.read_rows()
-    resolved = await _organisations(session, dl.jurisdiction_id, rows)
+    resolved = await _organisations(session, jurisdiction_id, rows)
 
     def build(row: Row) -> ResponsibilityItemCreate | None:
         fields = {k: v for k, v in row.values.items() if k not in _ORG_FIELDS}
@@ -111,20 +113,20 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
         return ResponsibilityItemCreate.model_validate(fields) if ok else None
 
     async def create(row: Row, body: ResponsibilityItemCreate) -> uuid.UUID:
-        return (await item_service.create_item(session, principal, dl.id, body)).id
+        return (await item_service.create_item(session, principal, list_id, body)).id
 
     async def finish(imported: list[ImportedRow]) -> uuid.UUID:
         ids = [r.id for r in imported]
         session.add(DutyListImportBatch(
-            id=batch_id, duty_list_id=dl.id, jurisdiction_id=dl.jurisdiction_id, organisation_id=dl.organisation_id,
+            id=batch_id, duty_list_id=list_id, jurisdiction_id=jurisdiction_id, organisation_id=organisation_id,
             source=(file_name or "")[:500] or None, counts={"items": len(ids), "rejected_rows": len(
                 {e.row for e in run.errors})}, created_by_id=str(principal.id), created_by_name=principal.name))
         await session.flush()
         await session.execute(update(ResponsibilityItem).where(ResponsibilityItem.id.in_(ids))
                               .values(import_batch_id=batch_id).execution_options(synchronize_session=False))
         audit.record(session, action=f"{RESOURCE}.create", resource_type=RESOURCE, resource_id=batch_id,
-                     organisation_id=dl.organisation_id,
-                     after={"duty_list_id": dl.id, "source": file_name, "mode": mode.value, "items": len(ids),
+                     organisation_id=organisation_id,
+                     after={"duty_list_id": list_id, "source": file_name, "mode": mode.value, "items": len(ids),
                             "rejected_rows": len({e.row for e in run.errors})})
         return batch_id
 
