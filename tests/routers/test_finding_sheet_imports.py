@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, Finding, FindingImportBatch
@@ -30,11 +31,21 @@ async def post(client, c, data: bytes, *, user: str = "cn_inspector", name: str 
                              files=upload(data, name, content_type), params=params)
 
 
+# The audit trail is append-only and outlives each test (tests/conftest.py): count this test's rows.
+_MARK = {"seq": 0}
+
+
+@pytest.fixture(autouse=True)
+async def audit_mark(database):
+    async with database.transaction(write=False) as s:
+        _MARK["seq"] = await s.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+
+
 async def written(database) -> tuple[int, int, int]:
     async with database.transaction(write=False) as s:
         return (await s.scalar(select(func.count()).select_from(Finding)),
                 await s.scalar(select(func.count()).select_from(FindingImportBatch)),
-                await s.scalar(select(func.count()).where(AuditEvent.action.in_(
+                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action.in_(
                     ("finding.create", "finding_import_batch.create")))))
 
 

@@ -42,13 +42,23 @@ async def post(client, p, dl, data: bytes, *, user: str = "env_staff", name: str
                              files=upload(data, name, content_type), params=params)
 
 
+# The audit trail is append-only and outlives each test (tests/conftest.py): count this test's rows.
+_MARK = {"seq": 0}
+
+
+@pytest.fixture(autouse=True)
+async def audit_mark(database):
+    async with database.transaction(write=False) as s:
+        _MARK["seq"] = await s.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+
+
 async def written(database) -> tuple[int, int, int, int]:
     """Items, batches, and their audit rows: what a refused import must leave at zero."""
     async with database.transaction(write=False) as s:
         return (await s.scalar(select(func.count()).select_from(ResponsibilityItem)),
                 await s.scalar(select(func.count()).select_from(DutyListImportBatch)),
-                await s.scalar(select(func.count()).where(AuditEvent.action == "responsibility_item.create")),
-                await s.scalar(select(func.count()).where(AuditEvent.action == "duty_list_import_batch.create")))
+                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action == "responsibility_item.create")),
+                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action == "duty_list_import_batch.create")))
 
 
 async def deactivate(database, org) -> None:
@@ -234,7 +244,7 @@ class TestHostileFiles:
     async def test_a_small_zip_declaring_a_huge_sheet_is_refused_before_parsing(self, client, provinces, database):
         p = provinces["hainan"]
         dl = await start(client, p)
-        bomb = declare_size(raw_xlsx(SHEET, shared=["事项名称", "领域"]), "xl/worksheets/sheet1.xml", 4 << 30)
+        bomb = declare_size(raw_xlsx(SHEET, shared=["事项名称", "领域"]), "xl/worksheets/sheet1.xml", 3 << 30)
         r = await post(client, p, dl, bomb, name="bomb.xlsx")
         assert (r.status_code, r.json()["code"]) == (413, "spreadsheet_too_large")
         assert await written(database) == (0, 0, 0, 0)

@@ -123,7 +123,7 @@ def _int(text: str) -> int:
 def _date(text: str) -> date:
     if re.fullmatch(r"\d{1,6}(\.\d+)?", text):  # an Excel date cell: days since 1899-12-30
         serial = float(text)
-        if 1 <= serial < 2958466:
+        if 10_000 <= serial < 2958466:  # 1927 … 9999; a bare "2026" is not a day
             return _EXCEL_EPOCH + timedelta(days=int(serial))
     match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?", text)
     if match:
