@@ -5,9 +5,9 @@ rectification office is in their scope (else 422, a body reference). An invalid 
 every row's errors and nothing written. Honours `Idempotency-Key`.
 
 Spreadsheet imports (issue 7 item 5; README.md "Import template"): `multipart/form-data` with one
-`file` part, XLSX or CSV told apart by content (else 415), at most 1 MiB (413; the app-wide body
-limit), zip bombs and oversized sheets 413 `spreadsheet_too_large`, malformed files 422
-`spreadsheet_unreadable`. Rows are checked by the single-create services; `mode=all` (default)
+`file` part, XLSX or CSV told apart by content (else 422 `not_a_spreadsheet`), at most 1 MiB (413;
+the app-wide body limit), zip bombs and oversized sheets 413 `spreadsheet_too_large`, malformed
+files 422 `spreadsheet_unreadable`. Rows are checked by the single-create services; `mode=all` (default)
 writes nothing unless every row is valid (422 `import_rejected` with `errors[].row`), `mode=partial`
 imports the valid rows, `dry_run=true` only validates (200).
 """
@@ -81,20 +81,20 @@ HeadersQuery = Annotated[Language, Query(description="`zh` (default) Chinese hea
                                                      "headers and the API's codes.")]
 IMPORTED = {200: {"description": "Dry run: what would be imported, and every row error."},
             201: {"description": "Imported; the body lists the rows imported and (partial mode) those not."}}
-SHEET_ERRORS = problem_responses(403, 404, 409, 413, 415, 422)
+SHEET_ERRORS = problem_responses(403, 404, 409, 413, 422)
 _TEMPLATE = {200: {"description": "The template: the header row and one example row.",
                    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES.values()}}}
 UPLOAD_PARTS = frozenset({"file"})
 
 
-async def _read_upload(request: Request, file: UploadFile) -> sheets.Sheet:
-    """The upload's only part, read no further than the size limit, as rows (413/415/422)."""
+async def _read_upload(request: Request, file: UploadFile) -> bytes:
+    """The upload's only part, read no further than the size limit (the service refuses more: 413)."""
     unknown = sorted(set((await request.form()).keys()) - UPLOAD_PARTS)
     if unknown:
         raise ValidationFailed("Unknown form parts: an import takes one `file` part.", errors=[
             {"pointer": f"/{name}", "source": "body", "type": "unknown_field", "message": "not a part of an import"}
             for name in unknown])
-    return sheets.read_sheet(await file.read(sheets.MAX_FILE_BYTES + 1))
+    return await file.read(sheets.MAX_FILE_BYTES + 1)
 
 
 def _answer(read: SheetImportRead) -> Response:
@@ -110,21 +110,21 @@ async def import_responsibility_items(duty_list_id: uuid.UUID, request: Request,
     """Add a spreadsheet of items to a draft or returned version: staff of the list's organisation (403),
     409 `duty_list_not_editable` for any other state, 404 for a list you cannot read. Each row is checked
     as `POST /duty-lists/{id}/items` checks one item; 422 `import_rejected` lists every row error."""
-    sheet = await _read_upload(request, file)
-    return _answer(await item_sheets.import_items(session, principal, duty_list_id, sheet, file_name=file.filename,
+    data = await _read_upload(request, file)
+    return _answer(await item_sheets.import_items(session, principal, duty_list_id, data, file_name=file.filename,
                                                   mode=mode, dry_run=dry_run))
 
 
 @router.post("/inspections/{inspection_id}/findings/imports", status_code=201, response_model=SheetImportRead,
-             responses={**IMPORTED, **problem_responses(403, 404, 413, 415, 422)})
+             responses={**IMPORTED, **problem_responses(403, 404, 413, 422)})
 async def import_findings(inspection_id: uuid.UUID, request: Request, session: SessionDep,
                           principal: FindingWriter, file: SheetPart, mode: ModeQuery = ImportMode.all,
                           dry_run: DryRunQuery = False) -> Response:
     """Register a spreadsheet of findings (→ registered) in an inspection: its inspectors or its
     rectification office (403), 404 for an inspection you cannot see. Each row is checked as
     `POST /findings` checks one; 422 `import_rejected` lists every row error."""
-    sheet = await _read_upload(request, file)
-    return _answer(await finding_sheets.import_findings(session, principal, inspection_id, sheet,
+    data = await _read_upload(request, file)
+    return _answer(await finding_sheets.import_findings(session, principal, inspection_id, data,
                                                         file_name=file.filename, mode=mode, dry_run=dry_run))
 
 

@@ -275,11 +275,11 @@ class TestHostileFiles:
     @pytest.mark.parametrize(("data", "what"), [(b"%PDF-1.7 \x00\x01", "a PDF"),
                                                 (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "old binary"),
                                                 (b"\x00\x01\x02\x03binary", "binary")])
-    async def test_content_that_is_not_a_spreadsheet_is_415(self, client, provinces, data, what):
+    async def test_content_that_is_not_a_spreadsheet_is_422(self, client, provinces, data, what):
         p = provinces["hainan"]
         dl = await start(client, p)
         r = await post(client, p, dl, data, name="清单.csv")
-        assert (r.status_code, r.json()["code"]) == (415, "not_a_spreadsheet"), what
+        assert (r.status_code, r.json()["code"]) == (422, "not_a_spreadsheet"), what
 
     async def test_an_unknown_form_part_is_422(self, client, provinces):
         p = provinces["hainan"]

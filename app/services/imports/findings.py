@@ -32,7 +32,7 @@ from app.services.export.columns import FINDINGS
 from app.services.findings import commands
 from app.services.imports.columns import ImportColumn, from_export
 from app.services.imports.runner import Kind, Row, Run, run_import
-from app.services.imports.sheets import Sheet
+from app.services.imports.sheets import read_sheet
 from app.services.inspections import access as inspections_access
 
 RESOURCE = "finding_import_batch"
@@ -70,7 +70,7 @@ async def _categories(session: AsyncSession, inspection_id: uuid.UUID) -> dict[s
     return found
 
 
-async def import_findings(session: AsyncSession, principal: Principal, inspection_id: uuid.UUID, sheet: Sheet, *,
+async def import_findings(session: AsyncSession, principal: Principal, inspection_id: uuid.UUID, data: bytes, *,
                           file_name: str | None, mode: ImportMode, dry_run: bool) -> SheetImportRead:
     """Register a spreadsheet of findings in an inspection: its registrars (403), the inspection visible
     (404); row errors as described in runner.py."""
@@ -84,6 +84,7 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
                                "findings.")
     # Plain values: a row's savepoint rollback may expire ORM objects, and a lazy load is an error here.
     target, jurisdiction_id, office_id = inspection.id, inspection.jurisdiction_id, inspection.rectification_office_id
+    sheet = read_sheet(data)  # after the access checks: a 404/403 never depends on the file
     run = Run(sheet, KIND)
     batch_id = new_id()
     rows = run.read_rows()

@@ -34,7 +34,7 @@ from app.services.duty_lists.commands import require_editable, require_staff
 from app.services.export.columns import RESPONSIBILITY_ITEMS
 from app.services.imports.columns import ImportColumn, from_export
 from app.services.imports.runner import Kind, Row, Run, run_import
-from app.services.imports.sheets import Sheet
+from app.services.imports.sheets import read_sheet
 
 RESOURCE = "duty_list_import_batch"
 _ORG_NOTE = "names or short codes, separated by ；"
@@ -79,7 +79,7 @@ async def _organisations(session: AsyncSession, jurisdiction_id: uuid.UUID, rows
     return found
 
 
-async def import_items(session: AsyncSession, principal: Principal, list_id: uuid.UUID, sheet: Sheet, *,
+async def import_items(session: AsyncSession, principal: Principal, list_id: uuid.UUID, data: bytes, *,
                        file_name: str | None, mode: ImportMode, dry_run: bool) -> SheetImportRead:
     """Import a spreadsheet of items into a draft or returned version: staff of the list's organisation
     (403), the version readable (404) and editable (409); row errors as described in runner.py."""
@@ -88,6 +88,7 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
     require_editable(dl)
     # Plain values: a row's savepoint rollback may expire ORM objects, and a lazy load is an error here.
     list_id, jurisdiction_id, organisation_id = dl.id, dl.jurisdiction_id, dl.organisation_id
+    sheet = read_sheet(data)  # after the access checks: a 404/403/409 never depends on the file
     run = Run(sheet, KIND)
     batch_id = new_id()
     rows = run.read_rows()

@@ -2,10 +2,10 @@
 
 Pure: no database. The format is read from the content, never from the file name:
 - `PK\\x03\\x04` → XLSX (an OOXML zip); an old binary .xls (OLE, `D0 CF 11 E0`), a PDF, an image
-  or any other binary → 415;
+  or any other binary → 422 `not_a_spreadsheet`;
 - anything else must be text: UTF-8 (with or without a byte-order mark), else GB18030 (what
   Excel on a Chinese Windows saves as "CSV"; a strict superset of GBK/GB2312). A file that is
-  neither, or that holds NUL or other control characters, is not a CSV (415).
+  neither, or that holds NUL or other control characters, is not a CSV (422 `not_a_spreadsheet`).
 
 XLSX is read with the standard library, not openpyxl (no new dependency, and every limit below
 is ours). Before any XML is parsed the zip's directory is checked: at most MAX_ENTRIES entries,
@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
-from app.core.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+from app.core.errors import DomainError, PayloadTooLarge
 
 MAX_FILE_BYTES = 1 << 20  # also the app-wide body limit (app/main.py max_body_bytes)
 MAX_ROWS = 5000  # data rows, header excluded
@@ -63,8 +63,11 @@ class SpreadsheetUnreadable(DomainError):
     status, code, title = 422, "spreadsheet_unreadable", "Spreadsheet cannot be read"
 
 
-class NotASpreadsheet(UnsupportedMediaType):
-    code, title = "not_a_spreadsheet", "Not a spreadsheet"
+class NotASpreadsheet(DomainError):
+    """422, not 415: the request's media type (multipart) is right; it is the file in it that is not a
+    spreadsheet, as an unreadable one is 422 (and schema-valid bytes are not a 415 to a contract check)."""
+
+    status, code, title = 422, "not_a_spreadsheet", "Not a spreadsheet"
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Sheet:
 
 
 def read_sheet(data: bytes) -> Sheet:
-    """The upload's rows, or 413/415/422 as described in the module docstring."""
+    """The upload's rows, or 413/422 as described in the module docstring."""
     if len(data) > MAX_FILE_BYTES:
         raise SpreadsheetTooLarge(f"The file is {len(data)} bytes; at most {MAX_FILE_BYTES} are imported.")
     if not data.strip():
