@@ -81,7 +81,7 @@ HeadersQuery = Annotated[Language, Query(description="`zh` (default) Chinese hea
                                                      "headers and the API's codes.")]
 IMPORTED = {200: {"description": "Dry run: what would be imported, and every row error."},
             201: {"description": "Imported; the body lists the rows imported and (partial mode) those not."}}
-SHEET_ERRORS = problem_responses(403, 404, 409, 413, 422)
+SHEET_ERRORS = problem_responses(400, 403, 404, 409, 413, 422)  # 400: malformed multipart
 _TEMPLATE = {200: {"description": "The template: the header row and one example row.",
                    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES.values()}}}
 UPLOAD_PARTS = frozenset({"file"})
@@ -116,7 +116,7 @@ async def import_responsibility_items(duty_list_id: uuid.UUID, request: Request,
 
 
 @router.post("/inspections/{inspection_id}/findings/imports", status_code=201, response_model=SheetImportRead,
-             responses={**IMPORTED, **problem_responses(403, 404, 413, 422)})
+             responses={**IMPORTED, **problem_responses(400, 403, 404, 413, 422)})
 async def import_findings(inspection_id: uuid.UUID, request: Request, session: SessionDep,
                           principal: FindingWriter, file: SheetPart, mode: ModeQuery = ImportMode.all,
                           dry_run: DryRunQuery = False) -> Response:
