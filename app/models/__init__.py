@@ -58,6 +58,7 @@ from app.models.inspection import (
     InspectionKind,
     InspectionOrganisation,
 )
+from app.models.item_import import DutyListImportBatch
 from app.models.lead_decision import (
     DecisionLevel,
     LeadDecision,
@@ -111,6 +112,7 @@ __all__ = [
     "DispatchCadence",
     "DutyDomain",
     "DutyList",
+    "DutyListImportBatch",
     "DutyListStatus",
     "Escalation",
     "EscalationFinding",

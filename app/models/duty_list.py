@@ -133,6 +133,8 @@ class ResponsibilityItem(TimestampMixin, Base):
     decomposition: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     complaint_channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     lead_decision_id: Mapped[uuid.UUID | None]  # the decision that set its lead, when one did
+    # The spreadsheet import that created it (app/services/imports/), if one did.
+    import_batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("duty_list_import_batch.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -203,6 +203,12 @@ FINDING_POLICY: dict[tuple[str, str], Row] = {
         body={"inspection_id": "{inspection}", "findings": [{"title": "历史问题", "status": "registered",
                                                              "registered_on": "2020-09-11"}]}),
     ("GET", "/imports/finding-ledgers/{batch_id}"): Row(ADMIN, 200, "finding_import_batch"),
+    # Spreadsheet import: who registers one finding (the office AT the inspection's office; inspectors of
+    # 督察领导小组, outside env's scope, are nobody here), into an inspection in scope (the path: else 404).
+    ("POST", "/inspections/{inspection_id}/findings/imports"): Row(
+        FINDING_WRITERS, 201, "inspection", acts=_OFFICE, write="new:finding",
+        files={"file": ["问题台账.csv", "问题标题\r\n问题 {caller} {rel}\r\n", "text/csv"]}),
+    ("GET", "/imports/templates/findings"): Row(FINDING_READERS, 200),
 }
 
 # Evidence attachments (issue 6 item 4; app/routers/attachments.py). Per relation, one PDF uploaded for
@@ -435,6 +441,10 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/duty-lists/{duty_list_id}/items"): Row(
         DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
         body={"title": "新事项", "domain": "water"}),
+    ("POST", "/duty-lists/{duty_list_id}/items/imports"): Row(  # who adds one item, a spreadsheet of them
+        DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
+        files={"file": ["具体事项.csv", "事项名称,领域\r\n新事项 {caller} {rel},water\r\n", "text/csv"]}),
+    ("GET", "/imports/templates/responsibility-items"): Row(DUTY_READERS, 200),
     # The portal: anyone; the world's lists are drafts, so every one of them is 404 to everybody.
     ("GET", "/public/duty-lists"): Row(PUBLIC, 200),
     ("GET", "/public/duty-lists/{duty_list_id}"): Row(PUBLIC, 404, "duty_list"),

@@ -1,0 +1,135 @@
+"""Importing responsibility items from a spreadsheet into one draft or returned duty-list version.
+
+Who and when: as for adding one item (app/services/duty_lists/items.py): staff of the list's
+organisation, while the version is draft or returned (403 / 409 `duty_list_not_editable`), a
+version the caller cannot read is 404. Checked once, before any row is read.
+
+Each row becomes a `ResponsibilityItemCreate` and goes through `items.create_item`, so the rules
+are the single-create route's (lead and cooperating organisations active and of the list's
+province, not both lead and cooperating, …) and so is the audit row
+(`responsibility_item.create`). Organisation cells name organisations by short code or by name,
+looked up in the list's province: a lead may be a sibling department outside the caller's own
+scope (that is the rule for one item too). A name two organisations of the province share is
+`ambiguous_organisation` (use the short code). Adding an item emits no domain event
+(app/services/events.py has none for items), so neither does an import. The batch
+(`duty_list_import_batch`) is filed at the list's organisation and every item created carries
+its id.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.authz.principal import Principal
+from app.models import DutyDomain, DutyList, DutyListImportBatch, Organisation, ResponsibilityItem, new_id
+from app.schemas.responsibility_items import ResponsibilityItemCreate
+from app.schemas.sheet_imports import ImportedRow, ImportMode, SheetImportRead
+from app.services import audit
+from app.services.duty_lists import access
+from app.services.duty_lists import items as item_service
+from app.services.duty_lists.commands import require_editable, require_staff
+from app.services.export.columns import RESPONSIBILITY_ITEMS
+from app.services.imports.columns import ImportColumn, from_export
+from app.services.imports.runner import Kind, Row, Run, run_import
+from app.services.imports.sheets import read_sheet
+
+RESOURCE = "duty_list_import_batch"
+_ORG_NOTE = "names or short codes, separated by ；"
+
+COLUMNS: tuple[ImportColumn, ...] = (
+    from_export(RESPONSIBILITY_ITEMS, "position", kind="int", example_zh="1", example_en="1",
+                note="place in the list; after the last item when empty"),
+    from_export(RESPONSIBILITY_ITEMS, "code", example_zh="3.2", example_en="3.2", note="the list's own numbering"),
+    from_export(RESPONSIBILITY_ITEMS, "title", required=True, example_zh="组织开展入河排污口排查整治",
+                example_en="Survey and clean up sewage outfalls into rivers", note="at most 300 characters"),
+    from_export(RESPONSIBILITY_ITEMS, "domain", kind="enum", required=True, enum_type=DutyDomain,
+                example_zh="水生态环境", example_en="water", note="a duty_domain code or label (GET /meta/enums)"),
+    from_export(RESPONSIBILITY_ITEMS, "description", example_zh="按照《入河排污口监督管理办法》组织排查",
+                example_en="As the outfall supervision rules require", note="at most 4000 characters"),
+    from_export(RESPONSIBILITY_ITEMS, "lead_organisations", kind="names", example_zh="海南省水务厅",
+                example_en="HN-WATER", note=_ORG_NOTE + "; active, of the list's province"),
+    from_export(RESPONSIBILITY_ITEMS, "cooperating_organisations", kind="names", example_zh="",
+                example_en="", note=_ORG_NOTE + "; none of them a lead"),
+)
+KIND = Kind(COLUMNS, RESPONSIBILITY_ITEMS, pointers={
+    "position": "position", "code": "code", "title": "title", "domain": "domain", "description": "description",
+    "lead_organisation_ids": "lead_organisations", "first_lead_organisation_id": "lead_organisations",
+    "cooperating_organisation_ids": "cooperating_organisations"})
+_ORG_FIELDS = {"lead_organisations": "lead_organisation_ids", "cooperating_organisations": "cooperating_organisation_ids"}
+
+
+async def _organisations(session: AsyncSession, jurisdiction_id: uuid.UUID, rows: list[Row]
+                         ) -> dict[str, list[uuid.UUID]]:
+    """Every name or short code the file mentions → the province's organisations it matches."""
+    wanted = {n for r in rows for key in _ORG_FIELDS for n in r.values.get(key, [])}
+    if not wanted:
+        return {}
+    found: dict[str, list[uuid.UUID]] = {}
+    for org_id, name, short_code in (await session.execute(
+            select(Organisation.id, Organisation.name, Organisation.short_code).where(
+                Organisation.jurisdiction_id == jurisdiction_id,
+                or_(Organisation.name.in_(wanted), Organisation.short_code.in_(wanted))))).all():
+        if short_code in wanted:  # a short code is unique: it wins over a name
+            found[short_code] = [org_id]
+        if name in wanted and found.get(name) != [org_id]:
+            found.setdefault(name, []).append(org_id)
+    return found
+
+
+async def import_items(session: AsyncSession, principal: Principal, list_id: uuid.UUID, data: bytes, *,
+                       file_name: str | None, mode: ImportMode, dry_run: bool) -> SheetImportRead:
+    """Import a spreadsheet of items into a draft or returned version: staff of the list's organisation
+    (403), the version readable (404) and editable (409); row errors as described in runner.py."""
+    dl: DutyList = await access.load_visible(session, principal, list_id)
+    require_staff(principal, dl)
+    require_editable(dl)
+    # Plain values: a row's savepoint rollback may expire ORM objects, and a lazy load is an error here.
+    list_id, jurisdiction_id, organisation_id = dl.id, dl.jurisdiction_id, dl.organisation_id
+    sheet = read_sheet(data)  # after the access checks: a 404/403/409 never depends on the file
+    run = Run(sheet, KIND)
+    batch_id = new_id()
+    rows = run.read_rows()
+    resolved = await _organisations(session, jurisdiction_id, rows)
+
+    def build(row: Row) -> ResponsibilityItemCreate | None:
+        fields = {k: v for k, v in row.values.items() if k not in _ORG_FIELDS}
+        ok = True
+        for key, target in _ORG_FIELDS.items():
+            ids = []
+            for name in row.values.get(key, []):
+                matches = resolved.get(name, [])
+                if len(matches) != 1:
+                    ok = False
+                    run.error(row.number, key, "ambiguous_organisation" if matches else "unknown_organisation",
+                              f"{name}: " + ("several organisations of this province have this name; use its "
+                                             "short code" if matches else
+                                             "no organisation of this province has this name or short code"))
+                else:
+                    ids.append(matches[0])
+            if ids:
+                fields[target] = ids
+        return ResponsibilityItemCreate.model_validate(fields) if ok else None
+
+    async def create(row: Row, body: ResponsibilityItemCreate) -> uuid.UUID:
+        return (await item_service.create_item(session, principal, list_id, body)).id
+
+    async def finish(imported: list[ImportedRow]) -> uuid.UUID:
+        ids = [r.id for r in imported]
+        session.add(DutyListImportBatch(
+            id=batch_id, duty_list_id=list_id, jurisdiction_id=jurisdiction_id, organisation_id=organisation_id,
+            source=(file_name or "")[:500] or None, counts={"items": len(ids), "rejected_rows": len(
+                {e.row for e in run.errors})}, created_by_id=str(principal.id), created_by_name=principal.name))
+        await session.flush()
+        await session.execute(update(ResponsibilityItem).where(ResponsibilityItem.id.in_(ids))
+                              .values(import_batch_id=batch_id).execution_options(synchronize_session=False))
+        audit.record(session, action=f"{RESOURCE}.create", resource_type=RESOURCE, resource_id=batch_id,
+                     organisation_id=organisation_id,
+                     after={"duty_list_id": list_id, "source": file_name, "mode": mode.value, "items": len(ids),
+                            "rejected_rows": len({e.row for e in run.errors})})
+        return batch_id
+
+    return await run_import(session, run, rows, build, create, finish, mode=mode, dry_run=dry_run)
+
