@@ -105,11 +105,43 @@ def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
+READ_ONLY_ATTRIBUTE = "envduty_read_only"
+
+
+def read_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET route that never writes: its session skips BEGIN/COMMIT on PostgreSQL
+    (`Database.autocommit_reads`; app/core/db.py says why that changes no visibility under
+    READ COMMITTED). Only for routes whose every path reads: a write there would commit
+    statement by statement, so `get_session` refuses one that reaches the commit."""
+    setattr(endpoint, READ_ONLY_ATTRIBUTE, True)
+    return endpoint
+
+
+def _is_read_only(request: Request) -> bool:
+    if request.method not in SAFE_METHODS:
+        return False
+    return getattr(getattr(request.scope.get("route"), "endpoint", None), READ_ONLY_ATTRIBUTE, False)
+
+
+def _refuse_writes(session: AsyncSession) -> None:
+    """A route marked `read_only` that flushes ORM changes or audit events is a bug: without a
+    transaction they would not be atomic, and the audit chain head's row lock would not hold."""
+    if session.new or session.dirty or session.deleted or session.info.get(audit.PENDING_KEY):
+        raise RuntimeError("a route marked read_only tried to write; remove the marker")
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One request, one transaction: commit on success, roll back on any error.
 
-    Audit events flagged `keep_on_failure` (a failed login) survive the rollback."""
+    Audit events flagged `keep_on_failure` (a failed login) survive the rollback. Routes
+    marked `read_only` get a session without a transaction on PostgreSQL (one round trip
+    less at each end of the request)."""
     database: Database = request.app.state.database
+    if _is_read_only(request):
+        async with database.autocommit_reads() as session:
+            yield session
+            _refuse_writes(session)
+        return
     async with database.sessions(write=request.method not in SAFE_METHODS)() as session:
         try:
             yield session
