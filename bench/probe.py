@@ -141,8 +141,9 @@ async def _explain(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, 
 
 
 async def statements_per_request(token: str, org_id: str) -> dict[str, Any]:
-    """SQL statements each request sends, counted in-process; round trips add BEGIN, COMMIT and the
-    pool's pre-ping on checkout (asyncpg: BEGIN; SELECT ';'; ROLLBACK), as bench/out/*.log can't show."""
+    """SQL statements each request sends, counted in-process; round trips add the pool's pre-ping on
+    checkout (one `;`, app/core/db.py) and, for routes not marked read-only, BEGIN and COMMIT. All
+    four requests here are read-only routes (app.dependencies.read_only): no BEGIN/COMMIT."""
     from httpx import ASGITransport, AsyncClient
     from sqlalchemy import event
 
@@ -163,7 +164,7 @@ async def statements_per_request(token: str, org_id: str) -> dict[str, Any]:
                 await client.get(path, headers={"Authorization": f"Bearer {token}"})
                 seen.update(statements=0, checkouts=0)
                 status = (await client.get(path, headers={"Authorization": f"Bearer {token}"})).status_code
-                round_trips = seen["statements"] + 2 + (3 * seen["checkouts"] if pre_ping else 0)
+                round_trips = seen["statements"] + (seen["checkouts"] if pre_ping else 0)
                 out[label] = {
                     "status": status, "statements": seen["statements"], "checkouts": seen["checkouts"],
                     "round_trips": round_trips}
