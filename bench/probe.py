@@ -142,7 +142,7 @@ async def _explain(conn: asyncpg.Connection, sql: str, *args: Any) -> dict[str, 
 
 async def statements_per_request(token: str, org_id: str) -> dict[str, Any]:
     """SQL statements each request sends, counted in-process; round trips add the pool's pre-ping on
-    checkout (one `;`, app/core/db.py) and, for routes not marked read-only, BEGIN and COMMIT. All
+    checkout (one `SELECT 1`, app/core/db.py) and, for routes not marked read-only, BEGIN and COMMIT. All
     four requests here are read-only routes (app.dependencies.read_only): no BEGIN/COMMIT."""
     from httpx import ASGITransport, AsyncClient
     from sqlalchemy import event

@@ -7,7 +7,7 @@ read sessions with a plain `BEGIN`. PostgreSQL runs READ COMMITTED; races are
 settled by conditional UPDATEs and row locks in the services.
 
 Round trips are most of a short request's cost on PostgreSQL (BENCHMARKS.md Findings), so:
-- the pool's pre-ping is one `;` over the simple query protocol, not SQLAlchemy's
+- the pool's pre-ping is one `SELECT 1` over the simple query protocol, not SQLAlchemy's
   `BEGIN; SELECT ';'; ROLLBACK` (three round trips per checkout);
 - `autocommit_reads` serves routes marked read-only (app.dependencies.read_only) without
   BEGIN/COMMIT. Under READ COMMITTED every statement takes its own snapshot anyway, so two
@@ -59,7 +59,8 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, **engine_options: Any) -> Asy
 
 
 def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:
-    """Pre-ping on pool checkout: `;` through asyncpg's simple query protocol, one round trip.
+    """Pre-ping on pool checkout: `SELECT 1` through asyncpg's simple query protocol, one round trip
+    (not `;`: asyncpg 0.32 fails on the empty query's reply, which carries no command tag).
 
     SQLAlchemy's asyncpg ping wraps `fetchrow(";")` in BEGIN/ROLLBACK so that a prepared
     statement survives pgbouncer's transaction mode (sqlalchemy #10226); a simple query
@@ -67,7 +68,7 @@ def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:
     like in SQLAlchemy's own ping (translated by the adapter), so the pool still invalidates
     it and connects afresh before the request uses it (RELIABILITY.md finding 8, REL-08)."""
     try:
-        await_(dbapi_connection._connection.execute(";"))
+        await_(dbapi_connection._connection.execute("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - the adapter maps it to a DBAPI error, as its ping() does
         dbapi_connection._handle_exception(error)
     return True
