@@ -28,17 +28,18 @@ postgres_only = pytest.mark.skipif(TEST_DB != "postgres", reason="PostgreSQL con
 @postgres_only
 async def test_a_connection_killed_by_the_server_is_replaced_on_checkout(settings):
     database = Database(settings.database_url, pool_size=1)
+    killer = Database(settings.database_url, pooled=False)  # its own connection, outside that pool
     try:
         async with database.engine.connect() as connection:
             first_pid = await connection.scalar(text("SELECT pg_backend_pid()"))
-        async with database.engine.connect() as other:  # pool of one, max_overflow 1: a second connection
-            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
-            await other.commit()
+        async with killer.engine.connect() as other:  # the pooled connection now sits idle, then dies
+            assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
         async with database.transaction(write=False) as session:
             pid = await session.scalar(text("SELECT pg_backend_pid()"))
         assert pid != first_pid
     finally:
         await database.dispose()
+        await killer.dispose()
 
 
 @postgres_only
