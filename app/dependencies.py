@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, params
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
+from app.core.config import Settings, get_settings
 from app.core.context import actor_var
 from app.core.db import Database
 from app.core.errors import (
@@ -27,7 +30,7 @@ from app.core.errors import (
 )
 from app.core.export import ExportFormat, NotAcceptableMedia, negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from app.core.security import InvalidToken, decode_access_token
+from app.core.security import AccessClaims, InvalidToken, decode_access_token
 from app.core.storage import BlobStore
 from app.services import audit
 from app.services.export import Export, Language
@@ -79,9 +82,12 @@ def _nul_refused(pointer: str, source: str) -> ValidationFailed:
 async def refuse_nul_characters(request: Request) -> None:
     """422 for U+0000 in the query or in a JSON or form body: PostgreSQL cannot store it in text
     (the driver raises, a 500) and SQLite would keep it silently. Valid input never holds it."""
-    for name, value in request.query_params.multi_items():
-        if "\x00" in name or "\x00" in value:
-            raise _nul_refused(f"query/{name}", "query")
+    raw_query = request.scope.get("query_string", b"")
+    # A NUL reaches a decoded parameter only as a raw byte or as %00: without either, nothing to scan.
+    if b"\x00" in raw_query or b"%00" in raw_query:
+        for name, value in request.query_params.multi_items():
+            if "\x00" in name or "\x00" in value:
+                raise _nul_refused(f"query/{name}", "query")
     if request.method not in {"POST", "PUT", "PATCH"}:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -101,15 +107,54 @@ async def refuse_nul_characters(request: Request) -> None:
         raise _nul_refused(pointer, "body")
 
 
+async def screen_request(request: Request) -> None:
+    """The app-wide checks as one dependency (one solve per request instead of two): 415 for a
+    body that is not JSON, 422 for U+0000 anywhere in the input."""
+    await require_json_media_type(request)
+    await refuse_nul_characters(request)
+
+
 def get_database(request: Request) -> Database:
     return request.app.state.database
+
+
+READ_ONLY_ATTRIBUTE = "envduty_read_only"
+
+
+def read_only(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET route that never writes: its session skips BEGIN/COMMIT on PostgreSQL
+    (`Database.autocommit_reads`; app/core/db.py says why that changes no visibility under
+    READ COMMITTED). Only for routes whose every path reads: a write there would commit
+    statement by statement, so `get_session` refuses one that reaches the commit."""
+    setattr(endpoint, READ_ONLY_ATTRIBUTE, True)
+    return endpoint
+
+
+def _is_read_only(request: Request) -> bool:
+    if request.method not in SAFE_METHODS:
+        return False
+    return getattr(getattr(request.scope.get("route"), "endpoint", None), READ_ONLY_ATTRIBUTE, False)
+
+
+def _refuse_writes(session: AsyncSession) -> None:
+    """A route marked `read_only` that flushes ORM changes or audit events is a bug: without a
+    transaction they would not be atomic, and the audit chain head's row lock would not hold."""
+    if session.new or session.dirty or session.deleted or session.info.get(audit.PENDING_KEY):
+        raise RuntimeError("a route marked read_only tried to write; remove the marker")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One request, one transaction: commit on success, roll back on any error.
 
-    Audit events flagged `keep_on_failure` (a failed login) survive the rollback."""
+    Audit events flagged `keep_on_failure` (a failed login) survive the rollback. Routes
+    marked `read_only` get a session without a transaction on PostgreSQL (one round trip
+    less at each end of the request)."""
     database: Database = request.app.state.database
+    if _is_read_only(request):
+        async with database.autocommit_reads() as session:
+            yield session
+            _refuse_writes(session)
+        return
     async with database.sessions(write=request.method not in SAFE_METHODS)() as session:
         try:
             yield session
@@ -135,13 +180,40 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False,
 
 PASSWORD_CHANGE_PATHS = frozenset({"/me", "/me/password", "/auth/logout"})
 
+# Verified claims of recently seen access tokens. Verifying a token (header rules, HMAC, claim
+# checks) is a pure function of the token, the key ring and the clock, ~80-110 µs per request
+# (BENCHMARKS.md "Token check"); a hit repeats only the clock check (exp, with the same leeway)
+# and is dropped when the settings or key ring changed. It caches no authority: the caller is
+# still loaded from the database on every request, so deactivation, logout and membership
+# changes bite at once (RELIABILITY.md API2-d). Only tokens that verified are kept, so junk
+# cannot fill it; the oldest entries go first.
+_CLAIMS_CACHE: OrderedDict[str, tuple[Settings, dict[str, str], AccessClaims]] = OrderedDict()
+_CLAIMS_CACHE_SIZE = 4096
+
+
+def verified_claims(token: str) -> AccessClaims:
+    """`decode_access_token(token)`, from the cache when this token verified before."""
+    settings = get_settings()
+    hit = _CLAIMS_CACHE.get(token)
+    if hit is not None:
+        cached_settings, keys, claims = hit
+        if cached_settings is settings and keys == settings.jwt_keys and datetime.now(UTC) <= \
+                claims.expires_at + timedelta(seconds=settings.jwt_leeway_seconds):
+            return claims
+        del _CLAIMS_CACHE[token]
+    claims = decode_access_token(token)
+    _CLAIMS_CACHE[token] = (settings, dict(settings.jwt_keys), claims)
+    if len(_CLAIMS_CACHE) > _CLAIMS_CACHE_SIZE:
+        _CLAIMS_CACHE.popitem(last=False)
+    return claims
+
 
 async def get_principal(request: Request, session: SessionDep,
                         token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
     if not token:
         raise Unauthenticated()
     try:
-        claims = decode_access_token(token)
+        claims = verified_claims(token)
     except InvalidToken:
         raise Unauthenticated() from None
     principal = await load_principal(session, claims)

@@ -21,7 +21,7 @@ from app.core.http import BodySizeLimit, RequestContext
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
 from app.core.storage import LocalBlobStore
-from app.dependencies import refuse_nul_characters, require_json_media_type
+from app.dependencies import screen_request
 from app.routers import (
     accountability_cases,
     attachments,
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(title=API_TITLE, version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, generate_unique_id_function=operation_id_from_function,
                   swagger_ui_oauth2_redirect_url=None,
-                  dependencies=[Depends(require_json_media_type), Depends(refuse_nul_characters)])
+                  dependencies=[Depends(screen_request)])
     app.state.settings = settings
     app.state.database = database or Database(
         settings.database_url, pool_size=settings.database_pool_size,

@@ -33,6 +33,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_log = logging.getLogger("envduty.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -89,10 +90,13 @@ class RequestContext:
             response = unexpected_error_response(exc, path)
             await response(scope, receive, send_with_headers)
         finally:
-            access_log.info("request", extra={"fields": {
-                "method": scope.get("method"), "path": path, "status": status_holder["status"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client": client_address_var.get()}})
+            # At LOG_LEVEL=WARNING (a deployment whose proxy keeps the access log) the line's
+            # fields are not even built: isEnabledFor is cached per level by the logging module.
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("request", extra={"fields": {
+                    "method": scope.get("method"), "path": path, "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client_address_var.get()}})
             request_id_var.reset(rid_token)
             client_address_var.reset(addr_token)
 
@@ -131,6 +135,11 @@ class BodySizeLimit:
             return
         if streamed:
             await self.app(scope, self._counting(receive, limit), send)
+            return
+        if scope.get("method") in _BODILESS_METHODS and _header(scope, b"transfer-encoding") is None:
+            # Neither Content-Length nor Transfer-Encoding: the request has no body (RFC 9112 §6.3),
+            # so a GET need not be read and replayed here.
+            await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from app.authz.principal import Principal
 from app.core.openapi import problem_responses
-from app.dependencies import SessionDep, authenticated
+from app.dependencies import SessionDep, authenticated, read_only
 from app.schemas.auth import MeRead, PasswordChange
 from app.services import auth as auth_service
 from app.services import users as user_service
@@ -18,6 +18,7 @@ SignedIn = Annotated[Principal, authenticated()]
 
 
 @router.get("/me", response_model=MeRead)
+@read_only
 async def get_me(session: SessionDep, principal: SignedIn) -> MeRead:
     """Who you are: a user with memberships (organisation, kind, roles) or an integration client
     with its scopes and organisation, plus the effective permissions. Any signed-in caller; 401

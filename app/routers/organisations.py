@@ -16,7 +16,7 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, require
+from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, SessionDep, read_only, require
 from app.schemas.organisations import (
     OrganisationAncestorsRead,
     OrganisationCreate,
@@ -90,6 +90,7 @@ async def create_organisation(body: OrganisationCreate, session: SessionDep, gua
 
 
 @router.get("", response_model=OrganisationPage, responses=media_responses())
+@read_only
 async def list_organisations(session: SessionDep, page: PageDep, filters: Filters,
                              principal: Reader, export: ExportDep) -> OrganisationPage | Response:
     """Organisations in your scope, oldest first, filtered. Deactivated ones only with
@@ -104,6 +105,7 @@ async def list_organisations(session: SessionDep, page: PageDep, filters: Filter
 
 @router.get("/{organisation_id}", response_model=OrganisationRead,
             responses={200: {"links": {**_UPDATE, **_DEACTIVATE, **_REACTIVATE}}, **problem_responses(404)})
+@read_only
 async def get_organisation(organisation_id: uuid.UUID, session: SessionDep, response: Response,
                            principal: Reader) -> OrganisationRead:
     """One organisation (active or not) with its `ETag`. Any role; 404 outside your scope."""
@@ -142,6 +144,7 @@ async def reactivate_organisation(organisation_id: uuid.UUID, session: SessionDe
 
 
 @router.get("/{organisation_id}/children", response_model=OrganisationPage, responses=problem_responses(404))
+@read_only
 async def list_organisation_children(organisation_id: uuid.UUID, session: SessionDep, page: PageDep,
                                      filters: Filters, principal: Reader) -> OrganisationPage:
     """Direct children, oldest first, with the list filters. Any role; 404 outside your scope."""
@@ -151,6 +154,7 @@ async def list_organisation_children(organisation_id: uuid.UUID, session: Sessio
 
 @router.get("/{organisation_id}/ancestors", response_model=OrganisationAncestorsRead,
             responses=problem_responses(404))
+@read_only
 async def list_organisation_ancestors(organisation_id: uuid.UUID, session: SessionDep,
                                       principal: Reader) -> OrganisationAncestorsRead:
     """The chain above it, root first, not paged. Any role, for an organisation in scope (404
@@ -161,6 +165,7 @@ async def list_organisation_ancestors(organisation_id: uuid.UUID, session: Sessi
 
 @router.get("/{organisation_id}/subtree", response_model=OrganisationSubtreePage,
             responses=problem_responses(404))
+@read_only
 async def list_organisation_subtree(organisation_id: uuid.UUID, session: SessionDep, page: PageDep,
                                     filters: Filters, principal: Reader) -> OrganisationSubtreePage:
     """The organisation and everything below it, nearest levels first, each with `depth_from`

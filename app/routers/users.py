@@ -11,7 +11,16 @@ from app.authz.principal import Principal
 from app.authz.roles import Permission
 from app.core.etag import make_etag
 from app.core.openapi import problem_responses
-from app.dependencies import ExportDep, IdempotencyDep, IfMatch, PageDep, PageParams, SessionDep, require
+from app.dependencies import (
+    ExportDep,
+    IdempotencyDep,
+    IfMatch,
+    PageDep,
+    PageParams,
+    SessionDep,
+    read_only,
+    require,
+)
 from app.schemas.users import (
     MembershipCreate,
     MembershipPage,
@@ -80,6 +89,7 @@ async def create_user(session: SessionDep, body: UserCreate, guard: IdempotencyD
 
 
 @router.get("/users", response_model=UserPage, responses=media_responses())
+@read_only
 async def list_users(
     session: SessionDep, page: PageDep, principal: Reader, export: ExportDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of the username or display name.")] = None,
@@ -103,6 +113,7 @@ async def list_users(
             responses={200: {"links": {**_UPDATE, **_DEACTIVATE, **_REACTIVATE, **_RESET, **_ADD_MEMBERSHIP,
                                        **_REMOVE_FIRST_MEMBERSHIP}},
                        **problem_responses(404)})
+@read_only
 async def get_user(user_id: uuid.UUID, session: SessionDep, response: Response,
                    principal: Reader) -> UserRead:
     """One user, with the memberships in your scope. users:read; 404 outside your scope."""
@@ -150,6 +161,7 @@ async def reset_user_password(user_id: uuid.UUID, body: UserPasswordReset, sessi
 
 
 @router.get("/users/{user_id}/memberships", response_model=MembershipPage, responses=problem_responses(404))
+@read_only
 async def list_user_memberships(user_id: uuid.UUID, session: SessionDep, page: PageDep,
                                 principal: Reader) -> MembershipPage:
     """The user's memberships in your scope, oldest first. users:read; 404 outside your scope."""

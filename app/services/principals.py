@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, false, join, select
+from sqlalchemy import and_, bindparam, false, join, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Grant, Principal
@@ -70,19 +70,30 @@ async def _load_client(session: AsyncSession, subject: uuid.UUID, claims: Access
                      root_organisations=frozenset({client.organisation_id} if row.at_root else ()))
 
 
-def _user_statement(subject: uuid.UUID, session_id: uuid.UUID | None) -> Any:
+def _user_statement(*, with_session: bool) -> Any:
     """The user, the token's sign-in (if it names one) and every membership in an active
-    organisation: one row per membership, or one row with NULL memberships."""
-    active_memberships = join(Membership, Organisation, and_(Organisation.id == Membership.organisation_id,
-                                                             Organisation.is_active.is_(True)))
-    return (select(User.id, User.display_name, User.is_active, User.token_version, User.must_change_password,
-                   RefreshSession.user_id.label("session_user_id"), RefreshSession.revoked_at,
-                   Membership.organisation_id, Membership.role, Organisation.kind, Organisation.parent_id)
-            .select_from(User)
-            .outerjoin(RefreshSession, RefreshSession.id == session_id if session_id is not None else false())
-            .outerjoin(active_memberships, Membership.user_id == User.id)
-            .where(User.id == subject)
-            .order_by(Membership.created_at, Membership.id))
+    organisation: one row per membership, or one row with NULL memberships.
+
+    Built once per variant with bind parameters (`subject`, `session_id`) over the tables, not
+    the ORM entities: a plain Core select skips the ORM's compile and row steps, and the same
+    statement object keeps its cache key memoised, so a request only binds two values."""
+    user, refresh, membership, org = (User.__table__, RefreshSession.__table__, Membership.__table__,
+                                      Organisation.__table__)
+    active_memberships = join(membership, org, and_(org.c.id == membership.c.organisation_id,
+                                                    org.c.is_active.is_(True)))
+    on_session = refresh.c.id == bindparam("session_id") if with_session else false()
+    return (select(user.c.id, user.c.display_name, user.c.is_active, user.c.token_version,
+                   user.c.must_change_password, refresh.c.user_id.label("session_user_id"), refresh.c.revoked_at,
+                   membership.c.organisation_id, membership.c.role, org.c.kind, org.c.parent_id)
+            .select_from(user)
+            .outerjoin(refresh, on_session)
+            .outerjoin(active_memberships, membership.c.user_id == user.c.id)
+            .where(user.c.id == bindparam("subject"))
+            .order_by(membership.c.created_at, membership.c.id))
+
+
+_USER_WITH_SESSION = _user_statement(with_session=True)
+_USER_WITHOUT_SESSION = _user_statement(with_session=False)
 
 
 async def load_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
@@ -94,7 +105,10 @@ async def load_principal(session: AsyncSession, claims: AccessClaims) -> Princip
         return await _load_client(session, subject, claims)
 
     session_id = _parse_uuid(claims.session_id) if claims.session_id else None
-    rows = (await session.execute(_user_statement(subject, session_id))).all()
+    if session_id is None:
+        rows = (await session.execute(_USER_WITHOUT_SESSION, {"subject": subject})).all()
+    else:
+        rows = (await session.execute(_USER_WITH_SESSION, {"subject": subject, "session_id": session_id})).all()
     user = rows[0] if rows else None
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise Unauthenticated()
