@@ -334,7 +334,7 @@ async def capture_findings(db: str) -> dict[str, list[tuple[str, tuple[Any, ...]
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):  # the statistics' counting one is a WITH
             seen.append((statement, tuple(parameters or ())))
 
     out = {}
@@ -364,9 +364,11 @@ async def list_findings(request: Request) -> Response:
 
 async def finding_stats(request: Request) -> Response:
     results = await _replay(request, "finding_stats")
-    by_org = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
-                   if "rebounded" in sql), [])  # the first grouped statement: (organisation, bucket, count, …)
-    return JSONResponse({"figures": {"total": sum(r[2] for r in by_org)}})
+    # The counting statement (app/services/findings/stats.py `_tallies`): rows (kind, organisation,
+    # inspection, category, count, …); kind 'o' holds the findings per responsible organisation.
+    counting = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
+                     if "UNION ALL" in sql), [])
+    return JSONResponse({"figures": {"total": sum(r[4] for r in counting if r[0] == "o")}})
 
 
 async def refused(_: Request, __: Exception) -> Response:
