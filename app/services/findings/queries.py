@@ -62,7 +62,7 @@ def overdue_clause(today: date, status: FindingStatus | None = None) -> ColumnEl
     database sees a plain deadline range (sargable in the status + deadline indexes)."""
     if status is None:
         return and_(Finding.deadline < today, Finding.status.in_(OPEN_STATUSES))
-    return Finding.deadline < today if status.value in OPEN_STATUSES else false()
+    return Finding.deadline < today if FindingStatus(status).value in OPEN_STATUSES else false()
 
 
 def _counts(facts: access.Facts) -> MeasureCounts:
