@@ -364,11 +364,9 @@ async def list_findings(request: Request) -> Response:
 
 async def finding_stats(request: Request) -> Response:
     results = await _replay(request, "finding_stats")
-    # The counting statement (app/services/findings/stats.py `_tallies`): rows (kind, organisation,
-    # inspection, category, count, …); kind 'o' holds the findings per responsible organisation.
-    counting = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
-                     if "UNION ALL" in sql), [])
-    return JSONResponse({"figures": {"total": sum(r[4] for r in counting if r[0] == "o")}})
+    by_org = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
+                   if "rebounded" in sql), [])  # the first grouped statement: (organisation, bucket, count, …)
+    return JSONResponse({"figures": {"total": sum(r[2] for r in by_org)}})
 
 
 async def refused(_: Request, __: Exception) -> Response:

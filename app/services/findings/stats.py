@@ -5,11 +5,11 @@ query: an organisation's subtree (on the responsible 主责 organisation only: c
 lead organisations see a finding but are not scored on it, a DOMAIN.md design choice), one
 inspection, one category node and everything below it. Out of scope → 404 for each of them.
 
-One counting statement whatever the size: the findings in scope are read once, grouped by
-responsible organisation and by (inspection, category node when one inspection is asked for),
-their measures the same two ways, each bucket a FILTER column, so a province returns a few
-dozen rows; totals, per-inspection, per-category (rolled up the path) and per-organisation
-(rolled up the closure) figures are sums of those rows. The buckets are app/services/findings/buckets.py, the same clauses the
+Four statements whatever the size: the findings grouped by (responsible organisation, bucket)
+and by (inspection, category node when one inspection is asked for, bucket), their measures
+the same two ways, so a province returns a few hundred rows; totals, per-inspection,
+per-category (rolled up the path) and per-organisation (rolled up the closure) figures are
+sums of those rows. The buckets are app/services/findings/buckets.py, the same clauses the
 list's `bucket=` filter uses, so each bucket's `link` lists exactly the findings counted.
 
 `as_of=D` recomputes every state from history as of the end of D; the links carry `as_of` too
@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
@@ -89,87 +89,41 @@ def category_clause(path: str) -> ColumnElement[bool]:
         InspectionCategory.path.startswith(path, autoescape=True)))
 
 
-_F_COLUMNS = 2 + len(buckets.PARTITION) + len(_RATES)  # total, per bucket, rebounded, rates
-_ORG, _CAMPAIGN, _MEASURE_ORG, _MEASURE_CAMPAIGN = "o", "c", "mo", "mc"
-
-
-async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment, by_category: bool
-                   ) -> tuple[dict[tuple[Any, ...], Tally], dict[tuple[Any, ...], Tally]]:
-    """Findings and their measures counted per responsible organisation and per campaign (inspection,
-    and category node when `by_category`), in ONE statement: the findings in scope are read once into
-    a CTE with their bucket and on-time flags, their measures joined to it once, and each grouping
-    counts its buckets as FILTER columns, so a province answers a few dozen rows whatever its size."""
-    org, inspection = Finding.responsible_organisation_id, Finding.inspection_id
-    # Placeholders are typed NULLs: PostgreSQL resolves a UNION's column types pair by pair, and two bare
-    # NULLs would become text before meeting a uuid or a count.
-    none_id = cast(null(), Finding.id.type)
-    category = Finding.category_id if by_category else none_id
-    counted = select(Finding.id.label("finding_id"), org.label("org"), inspection.label("inspection"),
-                     category.label("category"), buckets.finding_bucket(m).label("bucket"),
-                     case((buckets.rebounded(m), 1), else_=0).label("rebounded"),
-                     *(v.label(k) for k, v in buckets.on_time_columns(m).items())).where(*where).cte("counted")
-    c = counted.c
-    measured = (select(c.org, c.inspection, c.category, buckets.measure_bucket(m).label("bucket"),
-                       *(v.label(k) for k, v in buckets.measure_on_time_columns(m).items()))
-                .join_from(Measure, counted, Measure.finding_id == c.finding_id)
-                .where(buckets.measure_exists(m)).cte("measured"))
-    mc = measured.c
-
-    def findings(x: Any) -> list[ColumnElement[Any]]:
-        return [func.count(), *(func.count().filter(x.bucket == b.value) for b in buckets.PARTITION),
-                func.sum(x.rebounded), *(func.sum(x[k]) for k in _RATES)]
-
-    def measures(x: Any) -> list[ColumnElement[Any]]:
-        return [func.count(), *(func.count().filter(x.bucket == b) for b in buckets.MEASURE_BUCKETS),
-                *(func.sum(x[k]) for k in _RATES)]
-
-    def branch(kind: str, keys: tuple[Any, Any, Any], counts: list[ColumnElement[Any]]) -> Any:
-        # Positional labels: the branches line up by position, and no placeholder is dropped as a duplicate.
-        cols = [literal_column(f"'{kind}'"), *keys, *counts]
-        return select(*(col.label(f"c{i}") for i, col in enumerate(cols)))
-
-    n_measure = 1 + len(buckets.MEASURE_BUCKETS) + len(_RATES)
-    f_nulls, m_nulls = [cast(null(), Integer)] * _F_COLUMNS, [cast(null(), Integer)] * n_measure
-    statement = union_all(
-        branch(_ORG, (c.org, none_id, none_id), [*findings(c), *m_nulls]).group_by(c.org),
-        branch(_CAMPAIGN, (none_id, c.inspection, c.category), [*findings(c), *m_nulls])
-        .group_by(c.inspection, c.category),
-        branch(_MEASURE_ORG, (mc.org, none_id, none_id), [*f_nulls, *measures(mc)]).group_by(mc.org),
-        branch(_MEASURE_CAMPAIGN, (none_id, mc.inspection, mc.category), [*f_nulls, *measures(mc)])
-        .group_by(mc.inspection, mc.category))
-    by_org: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
-    by_campaign: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
-    for kind, org_id, inspection_id, category_id, *values in (await session.execute(statement)).all():
-        if kind in (_ORG, _MEASURE_ORG):
-            t = by_org[(org_id,)]
-        else:
-            t = by_campaign[(inspection_id, category_id)]
-        if kind in (_ORG, _CAMPAIGN):
-            total, *counts = values[:_F_COLUMNS]
-            n = len(buckets.PARTITION)
-            _count(t.findings, total, dict(zip((b.value for b in buckets.PARTITION), counts[:n], strict=True)))
-            t.rebounded += int(counts[n] or 0)
-            _add_rates(t.rates, counts[n + 1:])
-        else:
-            total, *counts = values[_F_COLUMNS:]
-            n = len(buckets.MEASURE_BUCKETS)
-            _count(t.measures, total, dict(zip(buckets.MEASURE_BUCKETS, counts[:n], strict=True)))
-            _add_rates(t.measure_rates, counts[n:])
-    return by_org, by_campaign
-
-
-def _count(into: dict[str, int], total: int, per_bucket: dict[str, int]) -> None:
-    for bucket, n in per_bucket.items():
-        if n:
-            into[bucket] += n
-    rest = total - sum(per_bucket.values())  # a state outside the named buckets still counts in the total
-    if rest:
-        into["other"] += rest
-
-
-def _add_rates(into: dict[str, int], sums: list[Any]) -> None:
-    for k, v in zip(_RATES, sums, strict=True):
-        into[k] += int(v or 0)
+async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment,
+                   keys: tuple[ColumnElement[Any], ...]) -> dict[tuple[Any, ...], Tally]:
+    """Findings and their measures counted by `keys` and bucket: two statements, a few hundred rows for a
+    province whatever its number of findings (the groups are few: campaigns, categories, organisations)."""
+    labelled = tuple(k.label(f"k{i}") for i, k in enumerate(keys))
+    rates = buckets.on_time_columns(m)
+    inner = select(*labelled, buckets.finding_bucket(m).label("bucket"),
+                   case((buckets.rebounded(m), 1), else_=0).label("rebounded"),
+                   *(v.label(k) for k, v in rates.items())).where(*where).subquery()
+    c = inner.c
+    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
+    rows = await session.execute(select(*group, func.count(), func.sum(c.rebounded), *(func.sum(c[k]) for k in _RATES))
+                                 .group_by(*group))
+    out: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    n = len(keys)
+    for row in rows.all():
+        t = out[tuple(row[:n])]
+        bucket, count, rebounded, *sums = row[n:]
+        t.findings[bucket] += count
+        t.rebounded += int(rebounded or 0)
+        for k, v in zip(_RATES, sums, strict=True):
+            t.rates[k] += int(v or 0)
+    m_rates = buckets.measure_on_time_columns(m)
+    inner = (select(*labelled, buckets.measure_bucket(m).label("bucket"), *(v.label(k) for k, v in m_rates.items()))
+             .join(Finding, Finding.id == Measure.finding_id).where(*where, buckets.measure_exists(m)).subquery())
+    c = inner.c
+    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
+    rows = await session.execute(select(*group, func.count(), *(func.sum(c[k]) for k in _RATES)).group_by(*group))
+    for row in rows.all():
+        t = out[tuple(row[:n])]
+        bucket, count, *sums = row[n:]
+        t.measures[bucket] += count
+        for k, v in zip(_RATES, sums, strict=True):
+            t.measure_rates[k] += int(v or 0)
+    return out
 
 
 def _sum(tallies: Iterable[Tally]) -> Tally:
@@ -231,8 +185,10 @@ async def finding_stats(session: AsyncSession, principal: Principal, *, organisa
         query["category_id"] = str(category_id)
     if as_of is not None:
         query["as_of"] = as_of.isoformat()
+    by_org = await _tallies(session, where, m, (Finding.responsible_organisation_id,))
     # Category trees belong to one campaign: per category node when one inspection is asked for.
-    by_org, by_campaign = await _tallies(session, where, m, by_category=inspection_id is not None)
+    campaign = (Finding.inspection_id, Finding.category_id if inspection_id else literal(None))
+    by_campaign = await _tallies(session, where, m, campaign)
     return FindingStatsRead(
         as_of=as_of, day=m.day, organisation_id=organisation_id, inspection_id=inspection_id,
         category_id=category_id, figures=_figures(_sum(by_org.values()), query),
