@@ -334,7 +334,7 @@ async def capture_findings(db: str) -> dict[str, list[tuple[str, tuple[Any, ...]
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):  # the statistics' counting one is a WITH
             seen.append((statement, tuple(parameters or ())))
 
     out = {}

@@ -85,9 +85,13 @@ class Finding(TimestampMixin, Base):
         # Keyset pages of a province (ORDER BY created_at, id) and of one campaign.
         Index("ix_finding_jurisdiction_id_created_at_id", "jurisdiction_id", "created_at", "id"),
         Index("ix_finding_inspection_id_created_at_id", "inspection_id", "created_at", "id"),
-        # status + overdue (deadline < today) filters; the subtree filter probes the closure by this column.
+        # status + overdue (deadline < today) filters across every province (no organisation asked for).
         Index("ix_finding_status_deadline", "status", "deadline"),
-        Index("ix_finding_responsible_organisation_id_status", "responsible_organisation_id", "status"),
+        # An organisation subtree (`subtree_of=`, the statistics): the closure gives the subtree's
+        # organisations, each probes this index, so the cost is the subtree's findings, not the nation's;
+        # status and `overdue` (deadline < today) narrow the probe inside the index, not after the heap.
+        Index("ix_finding_responsible_organisation_id_status_deadline", "responsible_organisation_id", "status",
+              "deadline"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

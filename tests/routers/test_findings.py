@@ -277,6 +277,29 @@ class TestScope:
         r = await client.get("/findings", headers=c.h("edu_leader"), params={"include_total": "true"})
         assert r.json() == {"items": [], "next_cursor": None, "total": 0}
 
+    async def test_subtree_filter_lists_only_what_the_caller_may_read(self, client, database):
+        """`subtree_of` inside the caller's scope lists every finding of the subtree; above it (or beside
+        it) only those the caller is a party to, as without the filter."""
+        c = await campaign(database, client)
+        a = await register(client, c, title="甲")
+        await act(client, c, OFFICE, a, "assign", {"responsible_organisation_id": str(c.org("water")),
+                                                   "deadline": SOON, "lead_organisation_ids": [str(c.org("city_env"))]})
+        b = await register(client, c, title="乙")
+        await act(client, c, OFFICE, b, "assign", {"responsible_organisation_id": str(c.org("edu")),
+                                                   "deadline": SOON})
+
+        async def ids(user: str, org: str) -> list[str]:
+            r = await client.get("/findings", headers=c.h(user), params={"subtree_of": str(c.org(org))})
+            assert r.status_code == 200, r.text
+            return [i["id"] for i in r.json()["items"]]
+
+        assert await ids("gov_leadership", "gov") == [a["id"], b["id"]]
+        assert await ids(OFFICE, "gov") == [a["id"], b["id"]]  # the rectification office is party to both
+        assert await ids("city_env_staff", "gov") == [a["id"]]  # lead of 甲 only
+        assert await ids("edu_leader", "gov") == [b["id"]]
+        assert await ids("water_staff", "water") == [a["id"]]
+        assert await ids("water_staff", "edu") == []
+
     async def test_list_filters(self, client, database):
         c = await campaign(database, client)
         a = await to_in_progress(client, c, office=OFFICE, key_problem=True)

@@ -5,7 +5,8 @@ here the SQL the service really sends for `GET /findings?subtree_of=…&status=i
 is captured and EXPLAINed. On PostgreSQL, with sequential scans priced out (`enable_seqscan = off`, so
 a small test table cannot hide a missing index), the plan must reach `finding` through one of its
 indexes; on SQLite the plan must SEARCH or SCAN it through an index, never a bare table scan. The
-second page must be a keyset predicate, never OFFSET.
+second page must be a keyset predicate, never OFFSET, and a subtree inside the caller's scope needs no
+per-row visibility semi-join.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.conftest import TEST_DB
 from tests.findings_helpers import campaign
 
 LIST_INDEXES = ("ix_finding_status_deadline", "ix_finding_jurisdiction_id_created_at_id",
-                "ix_finding_responsible_organisation_id_status")
+                "ix_finding_responsible_organisation_id_status_deadline")
 
 
 async def test_the_filtered_finding_list_uses_indexes_and_no_offset(client, database):
@@ -59,6 +60,8 @@ async def test_the_filtered_finding_list_uses_indexes_and_no_offset(client, data
     assert len(captured) == 2 and all("OFFSET" not in sql.upper() or list(args)[-1] == 0 for sql, args in captured)
     statement, parameters = captured[1]
     assert "finding.created_at >" in statement  # the second page starts after the cursor: a keyset predicate
+    # The subtree lies in the caller's scope: no per-row semi-join over the parties (visible() left out).
+    assert "finding_party" not in statement, statement
     async with database.engine.connect() as conn:
         if TEST_DB == "postgres":
             await conn.execute(text("SET enable_seqscan = off"))

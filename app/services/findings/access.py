@@ -137,12 +137,20 @@ def audit_organisation(finding: Finding) -> uuid.UUID:
     return finding.responsible_organisation_id or finding.rectification_office_id
 
 
+# The parties a read model lists; the others (responsible, office, inspecting body) are columns of the finding.
+_LISTED_ROLES = (FindingPartyRole.lead, FindingPartyRole.cooperating)
+
+
 async def parties_of(session: AsyncSession, ids: Sequence[uuid.UUID]
                      ) -> dict[uuid.UUID, dict[FindingPartyRole, list[uuid.UUID]]]:
+    """The lead and cooperating organisations of each finding, in their order (plain rows, no entities:
+    a page has three to five party rows per finding)."""
     out: dict[uuid.UUID, dict[FindingPartyRole, list[uuid.UUID]]] = {i: {} for i in ids}
     if ids:
-        rows = await session.scalars(select(FindingParty).where(FindingParty.finding_id.in_(ids))
-                                     .order_by(FindingParty.position))
-        for row in rows.all():
-            out[row.finding_id].setdefault(FindingPartyRole(row.role), []).append(row.organisation_id)
+        rows = await session.execute(
+            select(FindingParty.finding_id, FindingParty.role, FindingParty.organisation_id)
+            .where(FindingParty.finding_id.in_(ids), FindingParty.role.in_(_LISTED_ROLES))
+            .order_by(FindingParty.position))
+        for finding_id, role, organisation_id in rows.all():
+            out[finding_id].setdefault(FindingPartyRole(role), []).append(organisation_id)
     return out

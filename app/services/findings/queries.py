@@ -2,10 +2,13 @@
 
 Any role with `findings:read` that may see the finding (`access.visible`); 404 otherwise.
 Lists are keyset pages over (created_at, id), never OFFSET; the filters a 1,000,000-row
-province needs are index-backed: `ix_finding_jurisdiction_id_created_at_id` for the page
-order, `ix_finding_status_deadline` for status + overdue, the closure table for the
-organisation subtree. A page's read models cost a fixed number of statements whatever
-its size (parties, names, measures, extensions, progress days, links, categories).
+nation needs are index-backed: `ix_finding_jurisdiction_id_created_at_id` for a province's
+page order, `ix_finding_status_deadline` for status + overdue across provinces, and for an
+organisation subtree the closure's organisations each probing
+`ix_finding_responsible_organisation_id_status_deadline` (status and overdue inside the
+probe), so a subtree's page costs that subtree's matching findings, not the nation's.
+A page's read models cost a fixed number of statements whatever its size (parties, names,
+measures, extensions, progress days, links, categories).
 """
 
 from __future__ import annotations
@@ -18,16 +21,17 @@ from sqlalchemy import ColumnElement, and_, false, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.authz.scoping import within
+from app.authz.scoping import can_reach, within
 from app.core.calendar import today_in_zone
 from app.models import (
+    DispatchCadence,
     Finding,
     FindingLink,
     FindingPartyRole,
     Inspection,
     InspectionCategory,
 )
-from app.models.finding import OPEN_STATUSES
+from app.models.finding import OPEN_STATUSES, FindingStatus
 from app.schemas.findings import (
     CategoryBrief,
     FindingFilter,
@@ -35,6 +39,7 @@ from app.schemas.findings import (
     FindingRead,
     InspectionBrief,
     MeasureCounts,
+    ProgressSchedule,
     ProposedPlanRead,
     RelatedFindingRead,
 )
@@ -50,9 +55,14 @@ from app.workflows.findings import FINDING_WORKFLOW
 R = FindingPartyRole
 
 
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    """Not finished (closure requested counts as finished) and past the deadline in force."""
-    return and_(Finding.deadline < today, Finding.status.in_(OPEN_STATUSES))
+def overdue_clause(today: date, status: FindingStatus | None = None) -> ColumnElement[bool]:
+    """Not finished (closure requested counts as finished) and past the deadline in force.
+
+    With the state already fixed by the `status=` filter the state test is decided here, so the
+    database sees a plain deadline range (sargable in the status + deadline indexes)."""
+    if status is None:
+        return and_(Finding.deadline < today, Finding.status.in_(OPEN_STATUSES))
+    return Finding.deadline < today if FindingStatus(status).value in OPEN_STATUSES else false()
 
 
 def _counts(facts: access.Facts) -> MeasureCounts:
@@ -87,9 +97,19 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[F
         links[link.finding_id].append(RelatedFindingRead(finding_id=link.related_finding_id, relation=link.relation))
     names = await briefs(session, {*(o for p in parties.values() for orgs in p.values() for o in orgs),
                                    *(f.rectification_office_id for f in rows), *(f.inspecting_body_id for f in rows),
-                                   *(f.responsible_unit_id for f in rows),
+                                   *(f.responsible_organisation_id for f in rows), *(f.responsible_unit_id for f in rows),
                                    *(f.confirming_organisation_id for f in rows)})
     today = today_in_zone()
+    # A page's findings mostly share a campaign and its start day: one schedule per distinct input
+    # (schedule() reads only these) instead of a calendar walk per finding.
+    schedules: dict[tuple[object, ...], ProgressSchedule] = {}
+
+    def schedule_of(f: Finding, cadence: DispatchCadence) -> ProgressSchedule:
+        key = (access.rectifying(f), f.rectification_started_on, cadence, tuple(sorted(days[f.id])))
+        if key not in schedules:
+            schedules[key] = progress.schedule(f, cadence, days[f.id], today)
+        return schedules[key]
+
     reads = []
     for f in rows:
         p, inspection = parties[f.id], inspections[f.inspection_id]
@@ -124,7 +144,7 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[F
             if f.confirming_organisation_id else None,
             sustained_at=f.sustained_at, rebounded=f.rebounded, rebound_count=f.rebound_count,
             last_lookback_on=f.last_lookback_on, measures=_counts(facts[f.id]),
-            progress=progress.schedule(f, inspection.dispatch_cadence, days[f.id], today),
+            progress=schedule_of(f, inspection.dispatch_cadence),
             allowed_actions=allowed_actions(FINDING_WORKFLOW, f.status, roles, ctx),
             created_at=f.created_at, updated_at=f.updated_at))
     return reads
@@ -138,10 +158,22 @@ async def get_finding(session: AsyncSession, principal: Principal, finding_id: u
     return await to_read(session, principal, await access.load_visible(session, principal, finding_id))
 
 
+async def _scoped_by_filter(session: AsyncSession, principal: Principal, f: FindingFilter) -> bool:
+    """The responsible organisation the filter asks for (exactly, or a subtree) lies in the caller's
+    scope, so every finding it matches is readable: its responsible (主责) party row, written with
+    the organisation on assignment and import, is in scope. `visible()` is then left out: a
+    semi-join over the parties and the closure per candidate row that can only say yes (as in
+    app/services/findings/stats.py)."""
+    wanted = f.subtree_of or f.responsible_organisation_id
+    return wanted is not None and await can_reach(session, principal, access.READ, wanted)
+
+
 async def list_findings(session: AsyncSession, principal: Principal, f: FindingFilter, *, limit: int,
                         cursor: str | None, include_total: bool) -> FindingPage:
     """Findings the caller may read, oldest first, filtered; a foreign filter simply matches nothing."""
-    stmt = select(Finding).where(access.visible(principal))
+    stmt = select(Finding)
+    if not await _scoped_by_filter(session, principal, f):
+        stmt = stmt.where(access.visible(principal))
     for column, value in ((Finding.inspection_id, f.inspection_id), (Finding.jurisdiction_id, f.jurisdiction_id),
                           (Finding.responsible_organisation_id, f.responsible_organisation_id),
                           (Finding.status, f.status), (Finding.rectification_type, f.rectification_type),
@@ -155,7 +187,7 @@ async def list_findings(session: AsyncSession, principal: Principal, f: FindingF
         stmt = stmt.where(Finding.category_id.in_(select(InspectionCategory.id).where(
             InspectionCategory.path.startswith(path, autoescape=True))) if path else false())
     if f.overdue is not None:
-        late = overdue_clause(today_in_zone())
+        late = overdue_clause(today_in_zone(), f.status)
         stmt = stmt.where(late if f.overdue else not_(late) | Finding.deadline.is_(None))
     if f.as_of is not None or f.bucket is not None:
         stats.check_as_of(f.as_of)
