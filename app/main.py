@@ -53,6 +53,7 @@ from app.routers import (
     webhooks,
 )
 from app.services.idempotency import ReplayResponse
+from app.services.imports import sheets
 
 API_TITLE = "Environmental-protection accountability service"
 API_DESCRIPTION = """
@@ -127,7 +128,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Outermost first: request context wraps everything so even a 413 carries a request id.
     # Uploads get their own limit (the file plus room for the multipart framing and the small fields).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, large=[
-        (attachments.UPLOAD_PATHS, settings.max_attachment_bytes + attachments.MULTIPART_OVERHEAD)])
+        (attachments.UPLOAD_PATHS, settings.max_attachment_bytes + attachments.MULTIPART_OVERHEAD),
+        (imports.IMPORT_PATHS, sheets.MAX_FILE_BYTES + attachments.MULTIPART_OVERHEAD)])
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],

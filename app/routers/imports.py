@@ -14,6 +14,7 @@ imports the valid rows, `dry_run=true` only validates (200).
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -34,9 +35,9 @@ from app.services.imports import findings as finding_sheets
 from app.services.imports import items as item_sheets
 from app.services.imports import sheets, templates
 
-# The spreadsheet upload paths, should they ever need a body limit above the app-wide one
-# (app/core/http.py BodySizeLimit `large=`, wired in app/main.py).
-IMPORT_PATHS = r"^/(duty-lists/[^/]+/items|inspections/[^/]+/findings)/imports/?$"
+# The spreadsheet upload paths: their body limit is the import cap (sheets.MAX_FILE_BYTES), not the
+# app-wide 1 MiB (app/core/http.py BodySizeLimit `large=`, wired in app/main.py).
+IMPORT_PATHS = re.compile(r"^/(duty-lists/[^/]+/items|inspections/[^/]+/findings)/imports/?$")
 
 router = APIRouter(tags=["imports"], form_limits={"max_files": 1, "max_fields": 1, "max_part_size": 4096})
 

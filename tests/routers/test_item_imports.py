@@ -267,9 +267,19 @@ class TestHostileFiles:
     async def test_an_oversized_file_is_413(self, client, provinces, database):
         p = provinces["hainan"]
         dl = await start(client, p)
-        rows = [["事项名称", "领域"]] + [["生" * 300, "water"]] * 1300  # about 1.2 MB
+        rows = [["事项名称", "领域"]] + [["生" * 300, "water"]] * 9400  # about 8.5 MB, over the 8 MiB cap
         r = await post(client, p, dl, csv_bytes(rows))
         assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json")
+        assert await written(database) == (0, 0, 0, 0)
+
+    async def test_a_ledger_over_the_json_body_limit_is_still_read(self, client, provinces, database):
+        # 1,200 rows of 300 characters: about 1.1 MB, past the app-wide 1 MiB body limit.
+        p = provinces["hainan"]
+        dl = await start(client, p)
+        rows = [["事项名称", "领域"]] + [["生" * 300, "water"]] * 1200
+        r = await post(client, p, dl, csv_bytes(rows), dry_run="true")
+        assert r.status_code == 200, r.text
+        assert len(r.json()["imported"]) == 1200 and r.json()["errors"] == []
         assert await written(database) == (0, 0, 0, 0)
 
     @pytest.mark.parametrize(("data", "what"), [(b"%PDF-1.7 \x00\x01", "a PDF"),
