@@ -18,13 +18,14 @@ def round_trips(runs: dict[str, Any]) -> list[str]:
     out = [f"- **Round trips per request.** In-process count for one request each: `GET /me` "
            f"{req['me']['statements']} statements, the organisation list and `GET /organisations/{{id}}` "
            f"{req['org_list']['statements']} and {req['org_get']['statements']}, `GET /users` "
-           f"{req['user_list']['statements']}; plus BEGIN and COMMIT"
-           + (", plus the pool's pre-ping on checkout, which SQLAlchemy's asyncpg adapter sends as "
-              "`BEGIN; SELECT ';'; ROLLBACK`" if ping else "")
+           f"{req['user_list']['statements']}"
+           + (", plus the pool's pre-ping on checkout (one `SELECT 1` over the simple query protocol, "
+              "app/core/db.py)" if ping else "")
            + f" — {req['org_list']['round_trips']} round trips for the organisation list where the raw "
-           "baseline makes 2 (3 with its token check). One statement of each is the principal load (two for "
-           "a caller with an office grant); `/me` reads the user once more (`describe_caller`'s "
-           "`session.get(User)`: the principal load selects columns, not the entity)."]
+           "baseline makes 2 (3 with its token check). These GET routes are read-only "
+           "(`app.dependencies.read_only`), so they send no BEGIN/COMMIT. One statement of each is the "
+           "principal load (two for a caller with an office grant); `/me` adds one for the user's own "
+           "fields and the names of the organisations it holds roles at."]
     return out
 
 

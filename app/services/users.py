@@ -19,7 +19,19 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, outerjoin, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    outerjoin,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -360,13 +372,19 @@ async def describe_caller(session: AsyncSession, principal: Principal) -> MeRead
                       scopes=[s for s, p in CLIENT_SCOPES.items() if p in principal.client_permissions],
                       organisations=[MeOrganisation(organisation_id=org.id, name=org.name, kind=org.kind, roles=[])],
                       permissions=permissions)
-    user = await session.get(User, principal.id)
-    assert user is not None
     org_ids = list(dict.fromkeys(g.organisation_id for g in principal.grants))
-    orgs = {o.id: o for o in (await session.execute(
-        select(Organisation.id, Organisation.name, Organisation.kind).where(Organisation.id.in_(org_ids)))).all()}
+    # One statement: the user's own fields with one row per organisation it holds roles at (the
+    # principal already carries the grants), instead of loading the entity and then the names.
+    rows = (await session.execute(
+        select(User.username, User.email, User.phone, User.last_login_at, User.must_change_password,
+               Organisation.id.label("org_id"), Organisation.name, Organisation.kind)
+        .select_from(User).outerjoin(Organisation, Organisation.id.in_(org_ids) if org_ids else false())
+        .where(User.id == principal.id))).all()
+    assert rows  # load_principal found the user this request
+    user = rows[0]
+    orgs = {r.org_id: r for r in rows if r.org_id is not None}
     organisations = [MeOrganisation(organisation_id=i, name=orgs[i].name, kind=orgs[i].kind,
                                     roles=[r for r in Role if r in principal.roles_at(i)]) for i in org_ids]
-    return MeRead(kind="user", id=user.id, name=user.display_name, username=user.username, email=user.email,
+    return MeRead(kind="user", id=principal.id, name=principal.name, username=user.username, email=user.email,
                   phone=user.phone, must_change_password=user.must_change_password,
                   last_login_at=user.last_login_at, organisations=organisations, permissions=permissions)

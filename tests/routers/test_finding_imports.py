@@ -12,7 +12,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from app.models import Finding, FindingImportBatch, Measure, Role, TransitionHistory
+from app.models import Finding, FindingImportBatch, Measure, OrganisationKind, Role, TransitionHistory
 from tests.factories import auth, make_organisation, make_user
 from tests.findings_helpers import campaign
 
@@ -116,6 +116,29 @@ async def test_a_bad_row_is_422_by_row_and_nothing_is_written(client, database):
             ("/findings/3/lookbacks/0/performed_on", "future_date"),
             ("/findings/4/status", "not_reached")} <= errors
     assert not any(p.startswith("/findings/5") for p, _ in errors)  # the good row
+    assert await counts(database) == before
+
+
+async def test_organisations_of_another_province_are_refused_as_live_assignment_refuses_them(client, database):
+    """The recorded history must be one the workflow could have produced: assignment names organisations of
+    the finding's province only (app/services/findings/steps.py), and so does the imported ledger."""
+    c, admin, _, item = await setup(client, database)
+    async with database.transaction() as s:
+        henan = await make_organisation(s, "河南省", kind=OrganisationKind.region, profile_code="henan")
+        henan_env = await make_organisation(s, "河南省生态环境厅", parent=henan)
+    before = await counts(database)
+    foreign_lead = {**item, "lead_organisation_ids": [str(henan_env.id)]}
+    foreign_confirmer = {**item, "code": "(四)3.", "measures": [
+        item["measures"][0], {**item["measures"][1], "confirming_organisation_id": str(henan.id)}]}
+    r = await client.post("/imports/finding-ledgers", headers=admin, json={
+        "inspection_id": c.inspection["id"], "findings": [
+            {**item, "code": "(四)1.", "responsible_organisation_id": str(henan_env.id)}, foreign_lead,
+            foreign_confirmer]})
+    assert r.status_code == 422, r.text
+    errors = {(e["pointer"], e["type"]) for e in r.json()["errors"]}
+    assert errors == {("/findings/0/responsible_organisation_id", "other_province"),
+                      ("/findings/1/lead_organisation_ids/0", "other_province"),
+                      ("/findings/2/measures/1/confirming_organisation_id", "other_province")}
     assert await counts(database) == before
 
 

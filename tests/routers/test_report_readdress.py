@@ -1,7 +1,8 @@
 """Re-addressing: when an admin changes a region's designations, reports nobody has filed yet
 (pending, draft — a returned draft included) follow them; filed reports keep whom they were sent
 to (DOMAIN.md: "changing it never rewrites history"). Trigger: PUT /organisations/{id}/designations
-(app/services/reports/readdress.py).
+(app/services/reports/readdress.py); and PATCH /organisations/{id} when the organisation's superior department,
+parent or a coordination body's member units change.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, update
 from app.core.etag import make_etag
 from app.models import (
     AuditEvent,
+    Organisation,
     OrganisationKind,
     OrganisationLevel,
     Report,
@@ -205,3 +207,65 @@ class TestReaddressingRacesASubmission:
         else:  # re-addressed first: the submission carried the old version
             assert submitted.status_code == 412, submitted.text
             assert (body["status"], copies, history) == ("draft", ["水利部", "河南省生态环境厅(调整后)"], 1)
+
+
+async def patch_org(client, user, org, body):
+    url = f"/organisations/{org.id}"
+    etag = (await client.get(url, headers=auth(user))).headers["ETag"]
+    r = await client.patch(url, headers={**auth(user), "If-Match": etag}, json=body)
+    assert r.status_code == 200, r.text
+
+
+class TestAnOrganisationChangeReAddressesItsOwnReports:
+    """PATCH /organisations/{id} re-addresses when the organisation's own inputs to the resolution change
+    (cause `organisation_change`); other organisations' reports are left alone."""
+
+    async def test_a_new_superior_department_receives_the_copy(self, client, database):
+        # 002 §(十二): 专题报告应同时抄送上级主管部门 — the superior is the department's own field.
+        p, u = await henan(database, client)
+        pending = await rid(database, p.org("water"), ANNUAL)
+        untouched = await rid(database, p.departments[2], ANNUAL)  # 河南省财政厅
+        async with database.transaction(write=False) as s:
+            mee = await s.scalar(select(Organisation).where(Organisation.name == "生态环境部"))
+        before = (await read(client, u["admin"], pending)).json()
+        assert [(c["name"], c["mode"]) for c in before["copies"]] == [
+            ("水利部", "copy_across"), ("河南省生态环境厅", "copy_across")]
+
+        await patch_org(client, u["admin"], p.org("water"), {"superior_department_id": str(mee.id)})
+
+        now = (await read(client, u["admin"], pending)).json()
+        assert [(c["name"], c["mode"]) for c in now["copies"]] == [
+            ("生态环境部", "copy_across"), ("河南省生态环境厅", "copy_across")]
+        assert now["version"] == before["version"] + 1
+        history = (await client.get(f"/reports/{pending}/history", headers=auth(u["admin"]))).json()["items"]
+        assert [(h["action"], h["payload"]["cause"]) for h in history] == [("re_address", "organisation_change")]
+        assert await readdress_rows(database, pending) == (1, 1)
+        assert await readdress_rows(database, untouched) == (0, 0)
+
+    async def test_a_patch_that_leaves_the_addressing_alone_re_addresses_nothing(self, client, database):
+        p, u = await henan(database, client)
+        pending = await rid(database, p.org("water"), ANNUAL)
+        await patch_org(client, u["admin"], p.org("water"), {"lead_person": "张三"})
+        assert await readdress_rows(database, pending) == (0, 0)
+        assert (await read(client, u["admin"], pending)).json()["version"] == 1
+
+
+async def test_a_unit_leaving_a_coordination_body_no_longer_files_its_plan_with_that_office(client, database):
+    # 000 §(十): 年度工作计划报送相应的省级议事协调机构的办事机构 — which office follows from membership.
+    async with database.transaction() as s:
+        p = await BUILDERS["hainan"](s)
+        admin = await make_user(s, "t.hainan.admin", (p.root, Role.admin))
+    r = await client.post("/report-obligations", headers=auth(admin),
+                          json={"jurisdiction_id": str(p.root.id), "year": 2024})
+    assert r.status_code == 200, r.text
+    plan = await rid(database, p.org("water"), PLAN)
+    other = await rid(database, p.org("env"), PLAN)
+    before = [x["name"] for x in (await read(client, admin, plan)).json()["recipients"]]
+    assert "六水共治攻坚战指挥部办公室" in before
+
+    await patch_org(client, admin, p.org("water_body"), {"member_unit_ids": []})
+
+    after = [x["name"] for x in (await read(client, admin, plan)).json()["recipients"]]
+    assert after == [n for n in before if n != "六水共治攻坚战指挥部办公室"]
+    assert await readdress_rows(database, plan) == (1, 1)
+    assert await readdress_rows(database, other) == (0, 0)  # not a member of the body that changed

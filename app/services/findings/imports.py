@@ -14,7 +14,8 @@ step beyond it; the steps follow the workflow from `registered` (a look-back onl
 sustained work; a rebound reopens it; an extension only while a deadline matters); days never go
 backwards and none is after today; measures exist once a plan is approved, their own steps
 likewise, and a closure is requested only when every measure is settled (done, verified, or
-confirmed impossible, 001 二(四)2). Every organisation exists; the category is the campaign's;
+confirmed impossible, 001 二(四)2). Every organisation is active and of the inspection's province
+(as live assignment requires); the category is the campaign's;
 codes are unique in the campaign. Any error → 422 with every row's errors
 (`/findings/{i}/…`) and nothing written. An inspection outside the caller's scope is 422 (a body
 reference, as for `POST /findings`); a batch outside it 404.
@@ -50,6 +51,7 @@ from app.models import (
     LookbackPerformer,
     Measure,
     MeasureStatus,
+    Organisation,
     TransitionHistory,
 )
 from app.schemas.imports import (
@@ -155,7 +157,24 @@ def _walk(f: ImportedFinding, events: list[Event], errors: FieldErrors, p: str, 
         errors.add(f"{p}/status", "not_reached", f"the steps given end in {status.value}, not {f.status.value}")
 
 
-def _check_measures(f: ImportedFinding, errors: FieldErrors, p: str, today: date, orgs: set[uuid.UUID]) -> None:
+class _Organisations:
+    """The organisations a ledger names, judged as live assignment judges them
+    (app/services/findings/steps.py check_organisations): active, and of the inspection's province."""
+
+    def __init__(self, active: dict[uuid.UUID, Organisation], jurisdiction_id: uuid.UUID) -> None:
+        self.active, self.jurisdiction_id = active, jurisdiction_id
+
+    def check(self, errors: FieldErrors, pointer: str, org_id: uuid.UUID | None) -> None:
+        if org_id is None:
+            return
+        org = self.active.get(org_id)
+        if org is None:
+            errors.add(pointer, "unknown_organisation", "not an active organisation")
+        elif org.jurisdiction_id != self.jurisdiction_id:
+            errors.add(pointer, "other_province", "not an organisation of the inspection's province")
+
+
+def _check_measures(f: ImportedFinding, errors: FieldErrors, p: str, today: date, orgs: _Organisations) -> None:
     if f.measures and f.plan_approved_on is None:
         errors.add(f"{p}/measures", "no_plan", "measures exist once a plan is approved (plan_approved_on)")
         return
@@ -184,8 +203,7 @@ def _check_measures(f: ImportedFinding, errors: FieldErrors, p: str, today: date
                 errors.add(f"{q}/cannot_complete_reason", "missing", "say why it cannot be completed")
             if m.confirming_organisation_id is None:
                 errors.add(f"{q}/confirming_organisation_id", "missing", "who confirms it cannot be completed")
-        if m.confirming_organisation_id is not None and m.confirming_organisation_id not in orgs:
-            errors.add(f"{q}/confirming_organisation_id", "unknown_organisation", "not an active organisation")
+        orgs.check(errors, f"{q}/confirming_organisation_id", m.confirming_organisation_id)
         if f.closure_requested_on is not None:
             settled_on = m.completed_on or m.declared_on
             if m.status not in _SETTLED or (settled_on and settled_on > f.closure_requested_on):
@@ -194,7 +212,7 @@ def _check_measures(f: ImportedFinding, errors: FieldErrors, p: str, today: date
 
 
 async def _validate(session: AsyncSession, principal: Principal, body: FindingLedgerImport
-                    ) -> tuple[Inspection, set[uuid.UUID]]:
+                    ) -> Inspection:
     errors = FieldErrors()
     inspection = await session.scalar(select(Inspection).where(Inspection.id == body.inspection_id,
                                                                inspections_access.visible(principal)))
@@ -204,7 +222,7 @@ async def _validate(session: AsyncSession, principal: Principal, body: FindingLe
     refs = {o for f in body.findings for o in (f.responsible_organisation_id, *f.lead_organisation_ids,
                                                *f.cooperating_organisation_ids,
                                                *(m.confirming_organisation_id for m in f.measures)) if o}
-    orgs = set(await inspections_access.active_organisations(session, refs))
+    orgs = _Organisations(await inspections_access.active_organisations(session, refs), inspection.jurisdiction_id)
     categories = set((await session.scalars(select(InspectionCategory.id).where(
         InspectionCategory.inspection_id == inspection.id))).all())
     taken = set((await session.scalars(select(Finding.code).where(Finding.inspection_id == inspection.id,
@@ -223,9 +241,7 @@ async def _validate(session: AsyncSession, principal: Principal, body: FindingLe
                           ("lead_organisation_ids", f.lead_organisation_ids),
                           ("cooperating_organisation_ids", f.cooperating_organisation_ids)):
             for k, o in enumerate(ids):
-                if o is not None and o not in orgs:
-                    where = f"{p}/{name}" if name == "responsible_organisation_id" else f"{p}/{name}/{k}"
-                    errors.add(where, "unknown_organisation", "not an active organisation")
+                orgs.check(errors, f"{p}/{name}" if name == "responsible_organisation_id" else f"{p}/{name}/{k}", o)
         if len({f.responsible_organisation_id, *f.lead_organisation_ids, *f.cooperating_organisation_ids} - {None}) \
                 != len([o for o in (f.responsible_organisation_id, *f.lead_organisation_ids,
                                     *f.cooperating_organisation_ids) if o]):
@@ -241,12 +257,12 @@ async def _validate(session: AsyncSession, principal: Principal, body: FindingLe
         _walk(f, _plan_events(f, errors, p), errors, p, today)
         _check_measures(f, errors, p, today, orgs)
     errors.raise_if_any()
-    return inspection, orgs
+    return inspection
 
 
 async def import_ledger(session: AsyncSession, principal: Principal, body: FindingLedgerImport
                         ) -> FindingImportRead:
-    inspection, _ = await _validate(session, principal, body)
+    inspection = await _validate(session, principal, body)
     actor = principal.actor
     batch = FindingImportBatch(inspection_id=inspection.id, jurisdiction_id=inspection.jurisdiction_id,
                                organisation_id=inspection.rectification_office_id, source=body.source,

@@ -19,6 +19,14 @@ Body references an admin cannot see (parent, lead unit, member units) answer 422
 national body in another tree, so any existing, active organisation is accepted.
 
 Organisations are never deleted (other records point at them): they are deactivated.
+
+A move to another tree (an administrative re-division) changes the subtree's own
+`jurisdiction_id` and so its scope, but not that of records raised before it: a finding,
+report, duty list or escalation keeps the jurisdiction (and profile) it was raised under,
+because its workflow, deadlines and recipients were set by that province's rules (a design
+choice: "changing it never rewrites history", DOMAIN.md "Jurisdiction profiles"). A move
+inside a tree, or a new superior department or coordination membership, re-addresses the
+reports nobody has filed yet (app/services/reports/readdress.py).
 """
 
 from __future__ import annotations
@@ -291,7 +299,26 @@ async def update_organisation(session: AsyncSession, principal: Principal, org_i
     audit.record(session, action="organisation.update", resource_type=RESOURCE, resource_id=org.id,
                  organisation_id=org.id, before=before, after=after,
                  detail=f"moved with its subtree ({moved} organisations)" if moved else None)
+    await _readdress_reports(session, principal, org, before, after)
     return to_read(org, members)
+
+
+async def _readdress_reports(session: AsyncSession, principal: Principal, org: Organisation,
+                             before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Reports nobody has filed yet follow a change of what their addressing is resolved from
+    (app/services/reports/readdress.py), in this transaction: the organisation's superior
+    department or place in the tree (its subtree's reports), or a coordination body's member units
+    (the reports of the units that joined or left). Imported here: reports depend on organisations."""
+    from app.services.reports.readdress import ORGANISATION_CHANGE, readdress_region
+
+    regions: list[uuid.UUID] = []
+    if before["superior_department_id"] != after["superior_department_id"] or before["parent_id"] != after["parent_id"]:
+        regions.append(org.id)
+    regions += sorted(set(before["member_unit_ids"]) ^ set(after["member_unit_ids"]))
+    for region_id in regions:
+        region = await session.get(Organisation, uuid.UUID(str(region_id)))
+        if region is not None:
+            await readdress_region(session, principal, region, ORGANISATION_CHANGE)
 
 
 async def _recheck(session: AsyncSession, parent: Organisation, locked_jurisdiction: uuid.UUID) -> None:

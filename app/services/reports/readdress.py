@@ -1,4 +1,4 @@
-"""Re-addressing reports not yet filed when a region's designations change (issue 5, item 2).
+"""Re-addressing reports not yet filed when what their addressing resolves from changes (issue 5, item 2).
 
 Recipients and copies are resolved from designations when an obligation is generated
 (app/services/reports/resolution.py). When an admin changes a designation (which organisation is
@@ -7,6 +7,13 @@ nobody has filed yet — `pending` and `draft`, a draft returned by its recipien
 resolved again against the new designations and their recipients and copies replaced. Filed
 reports (submitted and after) keep whom they were sent to: "changing it never rewrites history"
 (DOMAIN.md "Jurisdiction profiles"). The filers never change (they are the obligation's key).
+
+The same happens when an organisation's own inputs to the resolution change (PATCH
+/organisations/{id}, cause `organisation_change`): its `superior_department_id` (抄报 to the
+superior department), its parent (the region whose 党委和政府 and offices it files with), or a
+coordination body's member units (the office a member files with, 000 §(十)) — then the reports
+filed inside that organisation, or by the member units that joined or left, are resolved again. A
+move to another province leaves them alone: they are the old province's obligations.
 
 Why a step inside the designation change rather than a separate action (design choice): done in
 the same transaction, there is no moment at which a pending report is addressed to an
@@ -24,6 +31,7 @@ Reports whose rule the current profile no longer has are left as they are.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -44,6 +52,22 @@ from app.services.reports.resolution import Filer, Resolver
 ACTION = "re_address"
 
 
+@dataclass(frozen=True)
+class Cause:
+    """Why a report was re-addressed: the history row's payload `cause` and its comment."""
+
+    code: str
+    comment: str
+
+
+DESIGNATION_CHANGE = Cause("designation_change", "designations changed; recipients and copies follow them")
+# An organisation's own addressing inputs changed: its superior department (抄报 to 上级主管部门), its
+# parent (which region's 党委和政府 and offices it reports to), or the member units of a coordination
+# body (whose office a member files its work plan with, 000 §(十)).
+ORGANISATION_CHANGE = Cause("organisation_change", "the organisation's superior, place in the tree or "
+                            "coordination membership changed; recipients and copies follow it")
+
+
 def rule_of(profile: Profile, rule_id: str) -> tuple[ReportRule | None, bool]:
     """The profile rule a report was generated from, and whether it is the rule's local analogy."""
     if not rule_id.startswith("reports."):
@@ -61,12 +85,14 @@ def _party_json(rows: list[tuple[Organisation | PartyRow, str, str]]) -> list[di
     return out
 
 
-async def readdress_region(session: AsyncSession, principal: Principal, region: Organisation) -> int:
+async def readdress_region(session: AsyncSession, principal: Principal, region: Organisation,
+                           cause: Cause = DESIGNATION_CHANGE) -> int:
     """Re-resolve the recipients and copies of the unfiled reports filed inside `region` (all of
     the province's when it is the root); the number of reports whose addressing changed.
 
-    Called by `designations.replace_designations` after the new rows are flushed, in its
-    transaction; the caller has checked the admin's authority. Never commits."""
+    Called after the change is flushed, in its transaction, by `designations.replace_designations`
+    and by `organisations.update_organisation` (see ORGANISATION_CHANGE); the caller has checked the
+    admin's authority. Never commits."""
     root = await session.get(Organisation, region.jurisdiction_id)
     profile = get_profile(root.profile_code) if root is not None and root.profile_code else None
     if root is None or profile is None:
@@ -83,12 +109,13 @@ async def readdress_region(session: AsyncSession, principal: Principal, region: 
     parties = await access.parties_of(session, [r.id for r in reports])
     changed = 0
     for report in reports:
-        changed += await _readdress_one(session, principal, region, resolver, profile, report, parties[report.id])
+        changed += await _readdress_one(session, principal, region, resolver, profile, report, parties[report.id],
+                                        cause)
     return changed
 
 
 async def _readdress_one(session: AsyncSession, principal: Principal, region: Organisation, resolver: Resolver,
-                         profile: Profile, report: Report, parties: list[PartyRow]) -> int:
+                         profile: Profile, report: Report, parties: list[PartyRow], cause: Cause) -> int:
     rule, local = rule_of(profile, report.rule_id)
     members = [resolver.orgs.get(p.organisation_id) for p in parties if p.role == P.filer]
     principal_filer = resolver.orgs.get(report.organisation_id)
@@ -126,8 +153,8 @@ async def _readdress_one(session: AsyncSession, principal: Principal, region: Or
     session.add(TransitionHistory(
         resource_type="report", resource_id=report.id, action=ACTION, from_status=status, to_status=status,
         actor_id=actor.id, actor_name=actor.name, acting_organisation_id=region.id,
-        comment=f"{region.name}: designations changed; recipients and copies follow them",
-        payload=audit.jsonable({"cause": "designation_change", "region_id": region.id,
+        comment=f"{region.name}: {cause.comment}",
+        payload=audit.jsonable({"cause": cause.code, "region_id": region.id,
                                 "profile_version": profile.version, "before": before, "after": after}),
         occurred_at=utcnow()))
     audit.record(session, action=f"report.{ACTION}", resource_type="report", resource_id=report.id,
