@@ -364,9 +364,9 @@ async def list_findings(request: Request) -> Response:
 
 async def finding_stats(request: Request) -> Response:
     results = await _replay(request, "finding_stats")
-    by_org = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
-                   if "rebounded" in sql), [])  # the first grouped statement: (organisation, bucket, count, …)
-    return JSONResponse({"figures": {"total": sum(r[2] for r in by_org)}})
+    counted = next((rows for (sql, _), rows in zip(request.app.state.findings["finding_stats"], results, strict=True)
+                    if "counted" in sql), [])  # the counting statement: (tag, org, inspection, category, bucket, count, …)
+    return JSONResponse({"figures": {"total": sum(r[5] for r in counted if r[0] == 0)}})
 
 
 async def refused(_: Request, __: Exception) -> Response:

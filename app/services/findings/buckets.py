@@ -166,9 +166,13 @@ def _past(deadline: ColumnElement[date], m: Moment) -> ColumnElement[bool]:
     return and_(deadline.is_not(None), deadline < m.day)
 
 
-def behind(m: Moment) -> ColumnElement[bool]:
-    """滞后: not finished, and the finding's deadline in force or one of its measures' is past."""
-    late_measure = exists().where(Measure.finding_id == Finding.id, measure_exists(m), measure_late(m))
+def behind(m: Moment, late_measure: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    """滞后: not finished, and the finding's deadline in force or one of its measures' is past.
+
+    `late_measure` may replace the EXISTS over `measure` by a test against measures already read
+    (the statistics: the counted findings' measures with `measure_late` true), the same rule."""
+    if late_measure is None:
+        late_measure = exists().where(Measure.finding_id == Finding.id, measure_exists(m), measure_late(m))
     return and_(finding_status(m).in_(OPEN_STATUSES), or_(_past(deadline_in_force(m), m), late_measure))
 
 
@@ -179,10 +183,11 @@ def rebounded(m: Moment) -> ColumnElement[bool]:
                           FindingLookback.performed_on <= m.day)
 
 
-def finding_bucket(m: Moment) -> ColumnElement[str]:
-    """The partition bucket of each finding, as one CASE."""
+def finding_bucket(m: Moment, late_measure: ColumnElement[bool] | None = None) -> ColumnElement[str]:
+    """The partition bucket of each finding, as one CASE (`late_measure`: see `behind`)."""
     status = finding_status(m)
-    return case((behind(m), "behind"), *((status == s, b) for s, b in _BY_STATUS.items()), else_=status)
+    return case((behind(m, late_measure), "behind"), *((status == s, b) for s, b in _BY_STATUS.items()),
+                else_=status)
 
 
 def bucket_clause(bucket: FindingBucket, m: Moment) -> ColumnElement[bool]:

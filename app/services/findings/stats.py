@@ -5,12 +5,26 @@ query: an organisation's subtree (on the responsible 主责 organisation only: c
 lead organisations see a finding but are not scored on it, a DOMAIN.md design choice), one
 inspection, one category node and everything below it. Out of scope → 404 for each of them.
 
-Four statements whatever the size: the findings grouped by (responsible organisation, bucket)
-and by (inspection, category node when one inspection is asked for, bucket), their measures
-the same two ways, so a province returns a few hundred rows; totals, per-inspection,
-per-category (rolled up the path) and per-organisation (rolled up the closure) figures are
-sums of those rows. The buckets are app/services/findings/buckets.py, the same clauses the
-list's `bucket=` filter uses, so each bucket's `link` lists exactly the findings counted.
+ONE counting statement whatever the size (issue 6; figures and plans in BENCHMARKS.md, "Findings:
+list and statistics", stats-speed section), so that its work is the subtree's findings, not the
+nation's:
+- the subtree is first read from the closure (`scoping.subtree_ids`, one index range) and passed
+  as `responsible_organisation_id IN (…)`: PostgreSQL then prices the subtree's findings exactly
+  and reads them by `ix_finding_responsible_organisation_id_status_deadline` (a bitmap scan), where
+  an EXISTS on the closure was priced as a hash join over a parallel seq scan of every finding;
+- CTE `measured`: the counted findings' measures, with their keys, bucket, late flag and rate
+  columns; on PostgreSQL each finding probes `ix_measure_finding_id_position_id` through a LATERAL
+  subquery, where a plain join hash-joined a seq scan of every measure of the nation;
+- CTE `counted`: the findings with their keys, bucket, rebounded and rate columns, each computed
+  once; "behind because of a late measure" is a hashed test against `measured` (the subtree's late
+  measures) instead of an EXISTS per finding, which PostgreSQL ran as a hash of every late measure
+  of the nation (buckets.behind takes the replacement, so the rule has one definition);
+- four GROUP BYs, UNION ALL: findings and measures by (responsible organisation, bucket) and by
+  (inspection, category node when one inspection is asked for, bucket), a few hundred rows for a
+  province (GROUPING SETS would say it shorter, but SQLite has none). Totals, per-inspection,
+  per-category (rolled up the path) and per-organisation (rolled up the closure) figures are sums
+  of those rows. The buckets are app/services/findings/buckets.py, the same clauses the list's
+  `bucket=` filter uses, so each bucket's `link` lists exactly the findings counted.
 
 `as_of=D` recomputes every state from history as of the end of D; the links carry `as_of` too
 and `GET /findings?as_of=` selects by the state then (its items show the current state).
@@ -26,11 +40,22 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
-from app.authz.scoping import can_reach, within
+from app.authz.scoping import can_reach, subtree_ids
 from app.core.calendar import today_in_zone
 from app.core.errors import NotFound, ValidationFailed
 from app.models import Finding, Inspection, InspectionCategory, Measure, Organisation, OrganisationClosure
@@ -89,41 +114,68 @@ def category_clause(path: str) -> ColumnElement[bool]:
         InspectionCategory.path.startswith(path, autoescape=True)))
 
 
-async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment,
-                   keys: tuple[ColumnElement[Any], ...]) -> dict[tuple[Any, ...], Tally]:
-    """Findings and their measures counted by `keys` and bucket: two statements, a few hundred rows for a
-    province whatever its number of findings (the groups are few: campaigns, categories, organisations)."""
-    labelled = tuple(k.label(f"k{i}") for i, k in enumerate(keys))
-    rates = buckets.on_time_columns(m)
-    inner = select(*labelled, buckets.finding_bucket(m).label("bucket"),
-                   case((buckets.rebounded(m), 1), else_=0).label("rebounded"),
-                   *(v.label(k) for k, v in rates.items())).where(*where).subquery()
-    c = inner.c
-    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
-    rows = await session.execute(select(*group, func.count(), func.sum(c.rebounded), *(func.sum(c[k]) for k in _RATES))
-                                 .group_by(*group))
-    out: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
-    n = len(keys)
-    for row in rows.all():
-        t = out[tuple(row[:n])]
-        bucket, count, rebounded, *sums = row[n:]
-        t.findings[bucket] += count
-        t.rebounded += int(rebounded or 0)
+_KEYS = ("org", "inspection", "category")
+# Which keys each grouping keeps: findings and measures, by responsible organisation and by campaign.
+_GROUPINGS = ((0, "findings", ("org",)), (1, "findings", ("inspection", "category")),
+              (2, "measures", ("org",)), (3, "measures", ("inspection", "category")))
+
+
+def _counting_statement(where: list[ColumnElement[bool]], m: buckets.Moment, per_category: bool,
+                        lateral: bool) -> CompoundSelect:
+    """ONE statement (see the module docstring): CTE `measured`, the counted findings' measures with
+    their keys, bucket, late flag and rate columns; CTE `counted`, the findings with theirs, a finding
+    behind by a late measure when `measured` holds one (instead of an EXISTS per finding over all
+    measures); four GROUP BYs over them as UNION ALL branches tagged as in `_GROUPINGS`, the key
+    columns a branch does not group by NULL."""
+    keys = (Finding.responsible_organisation_id.label("org"), Finding.inspection_id.label("inspection"),
+            # Category trees belong to one campaign: per category node when one inspection is asked for.
+            (Finding.category_id if per_category else type_coerce(null(), Finding.category_id.type)).label("category"))
+    per_measure = (buckets.measure_bucket(m).label("bucket"),
+                   case((buckets.measure_late(m), 1), else_=0).label("late"), literal(0).label("rebounded"),
+                   *(v.label(k) for k, v in buckets.measure_on_time_columns(m).items()))
+    if lateral:
+        # PostgreSQL: each finding probes ix_measure_finding_id_position_id (OFFSET 0 keeps the
+        # subquery from being flattened into a hash join over every measure of the nation).
+        own = (select(*per_measure).where(Measure.finding_id == Finding.id, buckets.measure_exists(m))
+               .offset(0).lateral("own_measure"))
+        measured = (select(Finding.id.label("finding_id"), *keys, *own.c).select_from(Finding).join(own, true())
+                    .where(*where))
+    else:
+        measured = (select(Finding.id.label("finding_id"), *keys, *per_measure).select_from(Finding)
+                    .join(Measure, Measure.finding_id == Finding.id).where(*where, buckets.measure_exists(m)))
+    mc = measured.cte("measured")
+    late = Finding.id.in_(select(mc.c.finding_id).where(mc.c.late == 1))
+    counted = select(*keys, buckets.finding_bucket(m, late).label("bucket"),
+                     case((buckets.rebounded(m), 1), else_=0).label("rebounded"),
+                     *(v.label(k) for k, v in buckets.on_time_columns(m).items())).where(*where).cte("counted")
+    branches = []
+    for tag, source, kept in _GROUPINGS:
+        c = (counted if source == "findings" else mc).c
+        branches.append(select(literal(tag).label("tag"), *(c[k] if k in kept else type_coerce(null(), c[k].type) for k in _KEYS),
+                               c.bucket, func.count(), func.sum(c.rebounded), *(func.sum(c[k]) for k in _RATES))
+                        .group_by(*(c[k] for k in kept), c.bucket))
+    return union_all(*branches)
+
+
+async def _tallies(session: AsyncSession, where: list[ColumnElement[bool]], m: buckets.Moment, per_category: bool
+                   ) -> tuple[dict[tuple[Any, ...], Tally], dict[tuple[Any, ...], Tally]]:
+    """Figures by (responsible organisation,) and by (inspection, category node or None): a few
+    hundred rows for a province whatever its number of findings."""
+    by_org: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    by_campaign: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    statement = _counting_statement(where, m, per_category, lateral=session.get_bind().dialect.name == "postgresql")
+    for tag, org, inspection, category, bucket, count, rebounded, *sums in (await session.execute(statement)).all():
+        t = by_org[(org,)] if tag in (0, 2) else by_campaign[(inspection, category)]
+        if tag < 2:
+            t.findings[bucket] += count
+            t.rebounded += int(rebounded or 0)
+            rates = t.rates
+        else:
+            t.measures[bucket] += count
+            rates = t.measure_rates
         for k, v in zip(_RATES, sums, strict=True):
-            t.rates[k] += int(v or 0)
-    m_rates = buckets.measure_on_time_columns(m)
-    inner = (select(*labelled, buckets.measure_bucket(m).label("bucket"), *(v.label(k) for k, v in m_rates.items()))
-             .join(Finding, Finding.id == Measure.finding_id).where(*where, buckets.measure_exists(m)).subquery())
-    c = inner.c
-    group = (*(c[f"k{i}"] for i in range(len(keys))), c.bucket)
-    rows = await session.execute(select(*group, func.count(), *(func.sum(c[k]) for k in _RATES)).group_by(*group))
-    for row in rows.all():
-        t = out[tuple(row[:n])]
-        bucket, count, *sums = row[n:]
-        t.measures[bucket] += count
-        for k, v in zip(_RATES, sums, strict=True):
-            t.measure_rates[k] += int(v or 0)
-    return out
+            rates[k] += int(v or 0)
+    return by_org, by_campaign
 
 
 def _sum(tallies: Iterable[Tally]) -> Tally:
@@ -170,7 +222,11 @@ async def finding_stats(session: AsyncSession, principal: Principal, *, organisa
             raise NotFound("No such organisation.")
         # The subtree is in the caller's scope, so each finding's responsible party is: visible() holds
         # for all of them and is left out (it costs a semi-join per finding).
-        where.append(within(Finding.responsible_organisation_id, organisation_id))
+        # The subtree as a list of ids, read from the closure first: PostgreSQL prices an IN list
+        # exactly and reads the subtree's findings by their index, where an EXISTS on the closure
+        # was priced as a seq scan of the nation's findings (module docstring).
+        ids = list(await session.scalars(subtree_ids({organisation_id})))
+        where.append(Finding.responsible_organisation_id.in_(ids))
         query["subtree_of"] = str(organisation_id)
     else:
         where.append(access.visible(principal))
@@ -185,10 +241,7 @@ async def finding_stats(session: AsyncSession, principal: Principal, *, organisa
         query["category_id"] = str(category_id)
     if as_of is not None:
         query["as_of"] = as_of.isoformat()
-    by_org = await _tallies(session, where, m, (Finding.responsible_organisation_id,))
-    # Category trees belong to one campaign: per category node when one inspection is asked for.
-    campaign = (Finding.inspection_id, Finding.category_id if inspection_id else literal(None))
-    by_campaign = await _tallies(session, where, m, campaign)
+    by_org, by_campaign = await _tallies(session, where, m, per_category=inspection_id is not None)
     return FindingStatsRead(
         as_of=as_of, day=m.day, organisation_id=organisation_id, inspection_id=inspection_id,
         category_id=category_id, figures=_figures(_sum(by_org.values()), query),
