@@ -89,7 +89,8 @@ FormatQuery = Annotated[ExportFormat, Query(alias="format", description="`xlsx` 
 HeadersQuery = Annotated[Language, Query(description="`zh` (default) Chinese headers and labels, `en` English "
                                                      "headers and the API's codes.")]
 IMPORTED = {200: {"description": "Dry run: what would be imported, and every row error."},
-            201: {"description": "Imported; the body lists the rows imported and (partial mode) those not."}}
+            201: {"description": "Imported; the body lists the rows imported and (partial mode) those not. "
+                                 "`Location` is where to read this answer again."}}
 SHEET_ERRORS = problem_responses(400, 403, 404, 409, 413, 422)  # 400: malformed multipart; 409 also a key in flight
 _TEMPLATE = {200: {"description": "The template: the header row and one example row.",
                    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES.values()}}}
@@ -110,8 +111,10 @@ async def _claim(idempotency: UploadIdempotency, data: bytes, mode: ImportMode, 
     return idempotency.skip() if dry_run else await idempotency.claim(data, f"mode={mode.value}")
 
 
-def _answer(guard: IdempotencyGuard, read: SheetImportRead) -> Response:
-    return guard.respond(read, status_code=200 if read.dry_run else 201)
+def _answer(guard: IdempotencyGuard, read: SheetImportRead, base: str) -> Response:
+    if read.dry_run:
+        return guard.respond(read, status_code=200)
+    return guard.respond(read, status_code=201, headers={"Location": f"{base}/{read.batch_id}"})
 
 
 @router.post("/duty-lists/{duty_list_id}/items/imports", status_code=201, response_model=SheetImportRead,
@@ -127,7 +130,8 @@ async def import_responsibility_items(duty_list_id: uuid.UUID, request: Request,
     data = await _read_upload(request, file)
     guard = await _claim(idempotency, data, mode, dry_run)
     return _answer(guard, await item_sheets.import_items(session, principal, duty_list_id, data,
-                                                         file_name=file.filename, mode=mode, dry_run=dry_run))
+                                                         file_name=file.filename, mode=mode, dry_run=dry_run),
+                   f"/duty-lists/{duty_list_id}/items/imports")
 
 
 @router.post("/inspections/{inspection_id}/findings/imports", status_code=201, response_model=SheetImportRead,
@@ -144,7 +148,30 @@ async def import_findings(inspection_id: uuid.UUID, request: Request, session: S
     guard = await _claim(idempotency, data, mode, dry_run)
     return _answer(guard, await finding_sheets.import_findings(session, principal, inspection_id, data,
                                                                file_name=file.filename, mode=mode,
-                                                               dry_run=dry_run))
+                                                               dry_run=dry_run),
+                   f"/inspections/{inspection_id}/findings/imports")
+
+
+@router.get("/duty-lists/{duty_list_id}/items/imports/{batch_id}", response_model=SheetImportRead,
+            responses=problem_responses(404))
+async def get_responsibility_item_import(duty_list_id: uuid.UUID, batch_id: uuid.UUID, session: SessionDep,
+                                         principal: DutyReader) -> SheetImportRead:
+    """Read a spreadsheet import of items again (`Location` of its 201): anyone who may read the list;
+    404 for a list you cannot read, a batch of another list, or one imported before answers were kept.
+    The answer the import gave (201), row errors included, as it was then: the items may have
+    changed since. Dry runs keep nothing."""
+    return await item_sheets.get_import(session, principal, duty_list_id, batch_id)
+
+
+@router.get("/inspections/{inspection_id}/findings/imports/{batch_id}", response_model=SheetImportRead,
+            responses=problem_responses(404))
+async def get_finding_sheet_import(inspection_id: uuid.UUID, batch_id: uuid.UUID, session: SessionDep,
+                                   principal: FindingReader) -> SheetImportRead:
+    """Read a spreadsheet import of findings again (`Location` of its 201): anyone who may read the
+    inspection; 404 for an inspection you cannot see, a batch of another inspection, a JSON ledger
+    import (`GET /imports/finding-ledgers/{batch_id}`) or one imported before answers were kept. The
+    answer the import gave (201), row errors included, as it was then. Dry runs keep nothing."""
+    return await finding_sheets.get_import(session, principal, inspection_id, batch_id)
 
 
 def _template(kind: str, fmt: ExportFormat, lang: Language) -> StreamingResponse:
