@@ -8,6 +8,7 @@ batch of another parent, a JSON ledger import or a batch without a kept answer i
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class Parent:
     outsider: dict[str, str]  # may not read the parent
     batch: type
     data: bytes  # a partial import: rows 2 and 4 valid, row 3 refused
-    elsewhere: str  # the imports path of another parent the writer can read
+    elsewhere: str  # the imports path of another parent the reader can read
 
 
 @pytest.fixture(params=["items", "findings"])
@@ -39,7 +40,7 @@ async def parent(request, client, database) -> Parent:
         async with database.transaction() as s:
             p = await build_province(s, "hainan")
         dl, other = await start(client, p), await start(client, p, "water")
-        return Parent(f"/duty-lists/{dl['id']}/items/imports", p.headers("env_staff"), p.headers("env_viewer"),
+        return Parent(f"/duty-lists/{dl['id']}/items/imports", p.headers("env_staff"), p.headers("root_viewer"),
                       p.headers("water_staff"), DutyListImportBatch,
                       csv_bytes([["事项名称", "领域"], ["入河排污口排查", "water"], ["土壤", "土"], ["大气", "air"]]),
                       f"/duty-lists/{other['id']}/items/imports")
@@ -85,15 +86,18 @@ class TestWhoReads:
         _, location = await imported(client, parent)
         r = await client.get(location, headers=parent.outsider)
         assert r.status_code == 404
-        assert {k: v for k, v in problem(r).items() if k in NOT_FOUND} == NOT_FOUND
-        assert location.rsplit("/", 1)[1] not in r.text  # existence does not leak
+        body = problem(r)  # (without `instance`: the path asked for)
+        assert {k: v for k, v in body.items() if k in NOT_FOUND} == NOT_FOUND
+        assert location.rsplit("/", 1)[1] not in json.dumps(body)  # existence does not leak
         r = await client.get(location)
         assert (r.status_code, r.json()["code"]) == (401, "unauthenticated")
 
     async def test_a_batch_of_another_parent_or_none_at_all_is_404(self, client, parent):
         body, _ = await imported(client, parent)
+        other_parent = parent.elsewhere.rsplit("/", 2)[0]
+        assert (await client.get(other_parent, headers=parent.reader)).status_code == 200  # readable itself
         for path in (f"{parent.elsewhere}/{body['batch_id']}", f"{parent.base}/{uuid.uuid4()}"):
-            r = await client.get(path, headers=parent.writer)
+            r = await client.get(path, headers=parent.reader)
             assert (r.status_code, r.json()["code"]) == (404, "not_found"), path
 
     async def test_a_batch_without_a_kept_answer_is_404(self, client, database, parent):
