@@ -34,8 +34,9 @@ from tests.sheet_helpers import (
     xlsx,
 )
 
-ZH = ["序号", "事项编号", "事项名称", "领域", "具体内容", "牵头部门", "配合部门"]
-EN = ["No.", "Code", "Title", "Domain", "Description", "Lead organisations", "Cooperating organisations"]
+ZH = ["序号", "事项编号", "事项名称", "领域", "具体内容", "牵头部门", "配合部门", "投诉举报渠道"]
+EN = ["No.", "Code", "Title", "Domain", "Description", "Lead organisations", "Cooperating organisations",
+      "Complaint channels"]
 
 
 @pytest.fixture

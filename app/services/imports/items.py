@@ -54,11 +54,18 @@ COLUMNS: tuple[ImportColumn, ...] = (
                 example_en="HN-WATER", note=_ORG_NOTE + "; active, of the list's province"),
     from_export(RESPONSIBILITY_ITEMS, "cooperating_organisations", kind="names", example_zh="",
                 example_en="", note=_ORG_NOTE + "; none of them a lead"),
+    # Basis and decomposition are left out: the export writes a basis without its (required) kind
+    # and joins title, number and clause with spaces they may hold themselves; a decomposition
+    # joins unit, person and task with spaces, both of the last two optional, so "处 王五" cannot
+    # say whether 王五 is the person or the task. Neither reads back unambiguously.
+    from_export(RESPONSIBILITY_ITEMS, "complaint_channels", kind="channels",
+                example_zh="生态环境举报热线: 12369", example_en="Hotline: 12369",
+                note="`label: value` or `value`, separated by ；; web, e-mail or phone only (read from the value)"),
 )
 KIND = Kind(COLUMNS, RESPONSIBILITY_ITEMS, pointers={
     "position": "position", "code": "code", "title": "title", "domain": "domain", "description": "description",
     "lead_organisation_ids": "lead_organisations", "first_lead_organisation_id": "lead_organisations",
-    "cooperating_organisation_ids": "cooperating_organisations"})
+    "cooperating_organisation_ids": "cooperating_organisations", "complaint_channels": "complaint_channels"})
 _ORG_FIELDS = {"lead_organisations": "lead_organisation_ids", "cooperating_organisations": "cooperating_organisation_ids"}
 
 
