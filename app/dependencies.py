@@ -34,7 +34,7 @@ from app.core.security import AccessClaims, InvalidToken, decode_access_token
 from app.core.storage import BlobStore
 from app.services import audit
 from app.services.export import Export, Language
-from app.services.idempotency import IdempotencyGuard, begin_idempotent
+from app.services.idempotency import IdempotencyGuard, UploadIdempotency, begin_idempotent
 from app.services.principals import load_principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -291,13 +291,16 @@ IfMatch = Annotated[str | None, Header(
     description="ETag from your last read of the record; required (428 without it, 412 when stale).")]
 
 
+# What _check_key enforces (printable ASCII, outer spaces trimmed), stated in the schema.
+_KEY_PATTERN = {"pattern": "^[!-~]([ -~]{0,253}[!-~])?$"}
+
+
 async def idempotency_guard(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
-                                      # states what _check_key enforces: printable ASCII, outer spaces trimmed
-                                      json_schema_extra={"pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
+                                      json_schema_extra=_KEY_PATTERN,
                                       description="Repeat-safe POST: the same key and body replay the first "
                                                   "response for 48 h; a different body is 422.")] = None,
 ) -> IdempotencyGuard:
@@ -305,6 +308,22 @@ async def idempotency_guard(
 
 
 IdempotencyDep = Annotated[IdempotencyGuard, Depends(idempotency_guard)]
+
+
+async def upload_idempotency(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                      json_schema_extra=_KEY_PATTERN,
+                                      description="Repeat-safe upload: the same key, file and `mode` replay the "
+                                                  "first response for 48 h; another file or mode is 422. "
+                                                  "Ignored on a dry run.")] = None,
+) -> UploadIdempotency:
+    return UploadIdempotency(session, request, principal_key=f"{principal.kind}:{principal.id}", key=key)
+
+
+UploadIdempotencyDep = Annotated[UploadIdempotency, Depends(upload_idempotency)]
 
 
 def get_blob_store(request: Request) -> BlobStore:

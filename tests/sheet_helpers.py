@@ -1,4 +1,5 @@
-"""Spreadsheets for the import tests: CSV and XLSX built in memory, and hostile files.
+"""Spreadsheets for the import tests: CSV and XLSX built in memory, hostile files, and what both
+import test files count (tests/routers/test_item_imports.py, test_finding_sheet_imports.py).
 
 `xlsx(...)` uses the ledger export's own writer (inline strings), so "export, edit, re-import"
 is what the tests exercise; `raw_xlsx(...)` writes the parts by hand for what a real Excel file
@@ -13,7 +14,10 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func, select
+
 from app.core.export import ExportFormat, rows_to_bytes
+from app.models import AuditEvent
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -77,3 +81,31 @@ def declare_size(data: bytes, name: str, size: int) -> bytes:
 
 def upload(data: bytes, name: str = "导入.xlsx", content_type: str = XLSX_TYPE) -> dict[str, tuple[str, bytes, str]]:
     return {"file": (name, data, content_type)}
+
+
+async def post_sheet(client, url: str, headers: dict[str, str], data: bytes, *, name: str, content_type: str,
+                     **params):
+    """One upload as the SPA sends it: the file part, `mode`/`dry_run` as query parameters."""
+    return await client.post(url, headers=headers, files=upload(data, name, content_type), params=params)
+
+
+# The audit trail is append-only and outlives each test (tests/conftest.py): a test counts only the rows
+# after this mark, which the `audit_mark` fixture (tests/routers/conftest.py) sets as the test starts.
+AUDIT_MARK = {"seq": 0}
+
+
+async def latest_audit_seq(database) -> int:
+    async with database.transaction(write=False) as s:
+        return await s.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+
+
+async def count_rows(database, model) -> int:
+    async with database.transaction(write=False) as s:
+        return await s.scalar(select(func.count()).select_from(model))
+
+
+async def audit_rows_since_mark(database, *actions: str) -> int:
+    """This test's audit rows with one of these actions."""
+    async with database.transaction(write=False) as s:
+        return await s.scalar(select(func.count()).where(AuditEvent.seq > AUDIT_MARK["seq"],
+                                                         AuditEvent.action.in_(actions)))

@@ -29,6 +29,9 @@ class FindingImportBatch(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     source: Mapped[str | None] = mapped_column(String(500))  # the ledger it came from
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A spreadsheet import's answer (SheetImportRead, row errors included), to read it again; null for
+    # a JSON ledger import (finding_import_batch) and for batches imported before revision 0013.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[str | None] = mapped_column(String(64))
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,11 @@ that row's unique index (PostgreSQL) or on the write lock (SQLite), then
 finds the committed first response and replays it. The same key with a
 different body is a 422. If the first request fails, its transaction rolls
 back and the key is free again: only committed effects are remembered.
+
+A multipart upload (the spreadsheet imports) is fingerprinted by its file's bytes, not the raw
+body: the body's part boundary is picked afresh by the client on every send, so a retry of the
+same file would never match. The route claims the key once it has read the file
+(`UploadIdempotency.claim`), still before any work, in the same transaction.
 """
 
 from __future__ import annotations
@@ -60,14 +65,15 @@ class IdempotencyGuard:
         return Response(content=text, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def _fingerprint(request: Request, body: bytes) -> str:
+def _fingerprint(request: Request, body: bytes, query: str | None = None) -> str:
     """A keyed digest: bodies can hold passwords (POST /users), and a plain SHA-256 stored in the
     database would let its reader test guesses at hash speed, bypassing argon2."""
     settings = get_settings()
     key = hashlib.sha256(b"idempotency:" + settings.signing_keys[settings.signing_kid].encode()).digest()
     digest = hmac.new(key, digestmod=hashlib.sha256)
     digest.update(request.method.encode())
-    digest.update(b"\0" + request.url.path.encode() + b"\0" + request.url.query.encode() + b"\0")
+    query = request.url.query if query is None else query
+    digest.update(b"\0" + request.url.path.encode() + b"\0" + query.encode() + b"\0")
     digest.update(body)
     return digest.hexdigest()
 
@@ -94,13 +100,18 @@ def _replay_or_refuse(record: IdempotencyRecord, fingerprint: str) -> ReplayResp
 
 
 async def begin_idempotent(session: AsyncSession, request: Request, *, principal_key: str,
-                           key: str | None) -> IdempotencyGuard:
+                           key: str | None, content: bytes | None = None, options: str | None = None
+                           ) -> IdempotencyGuard:
+    """Claim `key` for this principal and route, or replay/refuse. `content` and `options`: what
+    identifies the request instead of its raw body and query string (an upload's file, and its
+    parsed options, so `?mode=all` and no `mode` are the same request)."""
     if key is None:
         return IdempotencyGuard(session, None)
     _check_key(key)
     route_obj = request.scope.get("route")
     route = f"{request.method} {getattr(route_obj, 'path', request.url.path)}"
-    fingerprint = _fingerprint(request, await request.body())
+    fingerprint = (_fingerprint(request, await request.body()) if content is None else
+                   _fingerprint(request, content, options or ""))
     retention = timedelta(hours=get_settings().idempotency_retention_hours)
 
     existing = await _existing(session, principal_key, route, key)
@@ -126,3 +137,22 @@ async def begin_idempotent(session: AsyncSession, request: Request, *, principal
                 from None
         raise _replay_or_refuse(winner, fingerprint) from None
     return IdempotencyGuard(session, record)
+
+
+class UploadIdempotency:
+    """Idempotency-Key for a multipart upload, claimed by the route once it holds the file's bytes
+    (the request's body stream is spent by then: FastAPI parsed the form)."""
+
+    def __init__(self, session: AsyncSession, request: Request, *, principal_key: str, key: str | None) -> None:
+        self._session, self._request, self._principal_key, self._key = session, request, principal_key, key
+
+    async def claim(self, content: bytes, options: str) -> IdempotencyGuard:
+        """The same key with the same file and options (`mode=partial`) → ReplayResponse; another → 422."""
+        return await begin_idempotent(self._session, self._request, principal_key=self._principal_key,
+                                      key=self._key, content=content, options=options)
+
+    def skip(self) -> IdempotencyGuard:
+        """Answer without remembering (a dry run); a malformed key is still 422."""
+        if self._key is not None:
+            _check_key(self._key)
+        return IdempotencyGuard(self._session, None)

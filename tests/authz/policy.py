@@ -26,7 +26,8 @@ integration client of it; `event` an audit event filed under it; `lead_decision`
 it raised (its requester; 督察领导小组办公室 convenes and 省政府 decides, as Hainan's profile says, so
 every party but the requester lies outside env's subtree); `report` a report it files to 海南省
 (the root, outside every caller's scope, so no caller is ever its recipient); `duty_list` / `item` a
-draft duty list of it with one item. Rows with `target=None` do not depend on a relation (one cell
+draft duty list of it with one item; `duty_list_import_batch` a spreadsheet import into that list
+(its kept answer). Rows with `target=None` do not depend on a relation (one cell
 per caller).
 """
 
@@ -208,6 +209,9 @@ FINDING_POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/inspections/{inspection_id}/findings/imports"): Row(
         FINDING_WRITERS, 201, "inspection", acts=_OFFICE, write="new:finding",
         files={"file": ["问题台账.csv", "问题标题\r\n问题 {caller} {rel}\r\n", "text/csv"]}),
+    # Its answer read again: the inspection's readers (GET /inspections/{id}), the relation's batch.
+    ("GET", "/inspections/{inspection_id}/findings/imports/{batch_id}"): Row(FINDING_READERS, 200,
+                                                                             "finding_import_batch"),
     ("GET", "/imports/templates/findings"): Row(FINDING_READERS, 200),
 }
 
@@ -444,6 +448,8 @@ POLICY: dict[tuple[str, str], Row] = {
     ("POST", "/duty-lists/{duty_list_id}/items/imports"): Row(  # who adds one item, a spreadsheet of them
         DUTY_WRITERS, 201, "duty_list", acts=frozenset({"staff"}), write="new:item",
         files={"file": ["具体事项.csv", "事项名称,领域\r\n新事项 {caller} {rel},water\r\n", "text/csv"]}),
+    ("GET", "/duty-lists/{duty_list_id}/items/imports/{batch_id}"): Row(  # its answer again: the list's readers
+        DUTY_READERS, 200, "duty_list_import_batch"),
     ("GET", "/imports/templates/responsibility-items"): Row(DUTY_READERS, 200),
     # The portal: anyone; the world's lists are drafts, so every one of them is 404 to everybody.
     ("GET", "/public/duty-lists"): Row(PUBLIC, 200),

@@ -34,6 +34,7 @@ from app.models import (
     CaseParty,
     DecisionLevel,
     DutyList,
+    DutyListImportBatch,
     Escalation,
     EscalationParty,
     Event,
@@ -64,8 +65,10 @@ from app.models import (
     User,
     WebhookDelivery,
     WebhookSubscription,
+    new_id,
     utcnow,
 )
+from app.schemas.sheet_imports import ImportCounts, ImportMode, SheetImportRead
 from app.services import audit
 from tests.authz.policy import (
     ANONYMOUS,
@@ -85,8 +88,8 @@ MODELS = {"org": Organisation, "user": User, "client": IntegrationClient, "membe
           "duty_list": DutyList, "item": ResponsibilityItem, "lead_decision": LeadDecision, "report": Report,
           "inspection": Inspection, "finding": Finding, "measure": Measure, "extension_request": ExtensionRequest,
           "attachment": Attachment, "escalation": Escalation, "case": AccountabilityCase,
-          "finding_import_batch": FindingImportBatch, "subscription": WebhookSubscription,
-          "delivery": WebhookDelivery}
+          "finding_import_batch": FindingImportBatch, "duty_list_import_batch": DutyListImportBatch,
+          "subscription": WebhookSubscription, "delivery": WebhookDelivery}
 ACTION_PREFIX = {"organisation": "organisation", "user": "user", "client": "integration_client",
                  "membership": "membership", "duty_list": "duty_list", "item": "responsibility_item",
                  "lead_decision": "lead_decision", "report": "report",
@@ -154,6 +157,7 @@ class Matrix:
     cases: dict[str, AccountabilityCase] = field(default_factory=dict)
     discipline_body: uuid.UUID | None = None
     import_batches: dict[str, FindingImportBatch] = field(default_factory=dict)  # filed at the inspection's office
+    item_import_batches: dict[str, DutyListImportBatch] = field(default_factory=dict)  # of each relation's list
     # Per relation: its client's webhook subscription, with one delivery of one event.
     subscriptions: dict[str, WebhookSubscription] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
@@ -187,7 +191,7 @@ async def matrix(world, database, settings) -> Matrix:
                          organisation_id=world.org(key).id)
         users["straddle"] = await make_user(s, "t.target.straddle", (env, Role.staff),
                                             (world.org("hainan"), Role.admin))
-        duty_lists, items = {}, {}
+        duty_lists, items, item_batches = {}, {}, {}
         for relation in RELATIONS:
             org = world.org(RELATION_ORG[relation])
             root = world.org("hainan" if org.jurisdiction_id == world.org("hainan").id else "henan")
@@ -200,6 +204,10 @@ async def matrix(world, database, settings) -> Matrix:
                                                  jurisdiction_id=root.id, position=1, title="事项", domain="water",
                                                  basis=[], decomposition=[], complaint_channels=[])
             s.add(items[relation])
+            item_batches[relation] = DutyListImportBatch(
+                id=(batch_id := new_id()), duty_list_id=duty_lists[relation].id, jurisdiction_id=root.id,
+                organisation_id=org.id, counts={}, report=_sheet_report(batch_id))
+            s.add(item_batches[relation])
         await designate(s, world.org("hainan"), "inspection_office", world.org("office"))  # 000 §(八)
         decisions = {relation: await _lead_decision(s, world, RELATION_ORG[relation]) for relation in RELATIONS}
         reports = {r: await make_report(s, world.org(RELATION_ORG[r]), recipients=(world.org("hainan"),))
@@ -227,7 +235,15 @@ async def matrix(world, database, settings) -> Matrix:
     m.reports = reports
     m.attachments = attachments
     m.subscriptions, m.deliveries = subscriptions, deliveries
+    m.item_import_batches = item_batches
     return m
+
+
+def _sheet_report(batch_id: uuid.UUID) -> dict[str, Any]:
+    """What a spreadsheet import keeps as its batch's report (app/services/imports/runner.py)."""
+    return SheetImportRead(batch_id=batch_id, mode=ImportMode.all, dry_run=False, format="csv", encoding="utf-8",
+                           counts=ImportCounts(rows=0, imported=0, rejected=0), imported=[], errors=[],
+                           ignored_columns=[]).model_dump(mode="json")
 
 
 MATRIX_PDF = b"%PDF-1.7\n% the authorization matrix\n%%EOF\n"
@@ -312,8 +328,9 @@ async def _findings_world(s, world) -> dict[str, dict[str, Any]]:
                           deadline=date(2030, 1, 1), original_deadline=date(2030, 1, 1))
         extension = ExtensionRequest(finding_id=finding.id, requested_deadline=date(2031, 1, 1),
                                      previous_deadline=date(2030, 6, 30), reason="延期")
-        batch = FindingImportBatch(inspection_id=inspection.id, jurisdiction_id=org.jurisdiction_id,
-                                   organisation_id=org.id, counts={})
+        batch = FindingImportBatch(id=(batch_id := new_id()), inspection_id=inspection.id,
+                                   jurisdiction_id=org.jurisdiction_id, organisation_id=org.id, counts={},
+                                   report=_sheet_report(batch_id))  # a spreadsheet import's (also read as a ledger's)
         s.add_all([measure, extension, batch])
         await s.flush()
         for key, value in (("inspections", inspection), ("findings", finding), ("measures", measure),
@@ -362,7 +379,8 @@ def target_id(m: Matrix, kind: str | None, relation: str, values: dict[str, Any]
     duty_list, item = m.duty_lists.get(relation), m.items.get(relation)
     records = {"inspection": m.inspections, "finding": m.findings, "measure": m.measures,
                "extension_request": m.extensions, "attachment": m.attachments, "escalation": m.escalations,
-               "case": m.cases, "finding_import_batch": m.import_batches}
+               "case": m.cases, "finding_import_batch": m.import_batches,
+               "duty_list_import_batch": m.item_import_batches}
     if kind in records:
         return records[kind][relation].id
     return {"org": m.org_id(relation), "user": m.users[relation].id, "client": client.id if client else None,
@@ -463,6 +481,8 @@ def item_key(kind: str, item: dict[str, Any]) -> Any:
         return item["seq"]
     if "figures" in item and "id" not in item:  # statistics answer for the organisation asked about
         return item["organisation_id"]
+    if "batch_id" in item and "id" not in item:  # a spreadsheet import's answer
+        return item["batch_id"]
     return item["id"] if "id" in item else item.get("duty_list_id")  # (a list's diff names the list)
 
 
@@ -550,7 +570,8 @@ async def run_cell(m: Matrix, method: str, path: str, row: Row, caller: str, rel
                   ("inspection", m.inspections), ("finding", m.findings), ("measure", m.measures),
                   ("extension_request", m.extensions), ("attachment", m.attachments),
                   ("escalation", m.escalations), ("case", m.cases))},
-              "batch_id": m.import_batches.get(rel, m.import_batches["same"]).id, **row.path}
+              "batch_id": (m.item_import_batches if row.target == "duty_list_import_batch" else m.import_batches
+                           ).get(rel, m.import_batches["same"]).id, **row.path}
     headers = dict(m.headers[caller])
     if row.if_match:  # what a fresh GET would have said
         async with database.transaction(write=False) as s:
@@ -627,6 +648,6 @@ def test_the_grid_covers_every_route_role_and_relation():
     # 9 roles × 5 relations + anonymous; users and memberships add the straddling account; else 1 per caller.
     sizes = {None: 10, "org": 46, "client": 46, "event": 46, "user": 55, "membership": 55, "duty_list": 46,
              "item": 46, "lead_decision": 46, "report": 46, "inspection": 46, "finding": 46, "measure": 46,
-             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46, "finding_import_batch": 46,
+             "extension_request": 46, "attachment": 46, "escalation": 46, "case": 46, "finding_import_batch": 46, "duty_list_import_batch": 46,
              "subscription": 46, "delivery": 46}
     assert CELL_COUNT == sum(sizes[row.target] for row in POLICY.values())

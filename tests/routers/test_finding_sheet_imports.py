@@ -12,13 +12,22 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.models import AuditEvent, Finding, FindingImportBatch
+from app.models import Finding, FindingImportBatch
 from tests.factories import problem
 from tests.factories_province import build_province
 from tests.findings_helpers import campaign
-from tests.sheet_helpers import csv_bytes, declare_size, raw_xlsx, upload, xlsx
+from tests.sheet_helpers import (
+    audit_rows_since_mark,
+    count_rows,
+    csv_bytes,
+    declare_size,
+    post_sheet,
+    raw_xlsx,
+    upload,
+    xlsx,
+)
 
 ZH = ["问题编号", "问题标题", "问题描述", "问题类别", "整改类型", "整改时限", "重点督办", "专人办理"]
 EN = ["Code", "Title", "Description", "Category", "Rectification type", "Deadline", "Key problem",
@@ -27,26 +36,17 @@ EN = ["Code", "Title", "Description", "Category", "Rectification type", "Deadlin
 
 async def post(client, c, data: bytes, *, user: str = "cn_inspector", name: str = "问题台账.csv",
                content_type: str = "text/csv", **params):
-    return await client.post(f"/inspections/{c.inspection['id']}/findings/imports", headers=c.h(user),
-                             files=upload(data, name, content_type), params=params)
+    return await post_sheet(client, f"/inspections/{c.inspection['id']}/findings/imports", c.h(user), data,
+                            name=name, content_type=content_type, **params)
 
 
-# The audit trail is append-only and outlives each test (tests/conftest.py): count this test's rows.
-_MARK = {"seq": 0}
-
-
-@pytest.fixture(autouse=True)
-async def audit_mark(database):
-    async with database.transaction(write=False) as s:
-        _MARK["seq"] = await s.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+pytestmark = pytest.mark.usefixtures("audit_mark")
 
 
 async def written(database) -> tuple[int, int, int]:
-    async with database.transaction(write=False) as s:
-        return (await s.scalar(select(func.count()).select_from(Finding)),
-                await s.scalar(select(func.count()).select_from(FindingImportBatch)),
-                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action.in_(
-                    ("finding.create", "finding_import_batch.create")))))
+    """Findings, batches, and their audit rows: what a refused import must leave at zero."""
+    return (await count_rows(database, Finding), await count_rows(database, FindingImportBatch),
+            await audit_rows_since_mark(database, "finding.create", "finding_import_batch.create"))
 
 
 async def with_category(client, c) -> dict:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.models import (
-    AuditEvent,
     DutyList,
     DutyListImportBatch,
     DutyListStatus,
@@ -24,10 +23,20 @@ from app.models import (
 from tests.factories import problem
 from tests.factories_province import build_province
 from tests.routers.test_duty_lists import start
-from tests.sheet_helpers import csv_bytes, declare_size, raw_xlsx, upload, xlsx
+from tests.sheet_helpers import (
+    audit_rows_since_mark,
+    count_rows,
+    csv_bytes,
+    declare_size,
+    post_sheet,
+    raw_xlsx,
+    upload,
+    xlsx,
+)
 
-ZH = ["序号", "事项编号", "事项名称", "领域", "具体内容", "牵头部门", "配合部门"]
-EN = ["No.", "Code", "Title", "Domain", "Description", "Lead organisations", "Cooperating organisations"]
+ZH = ["序号", "事项编号", "事项名称", "领域", "具体内容", "牵头部门", "配合部门", "投诉举报渠道"]
+EN = ["No.", "Code", "Title", "Domain", "Description", "Lead organisations", "Cooperating organisations",
+      "Complaint channels"]
 
 
 @pytest.fixture
@@ -38,27 +47,18 @@ async def provinces(database):
 
 async def post(client, p, dl, data: bytes, *, user: str = "env_staff", name: str = "清单.csv",
                content_type: str = "text/csv", **params):
-    return await client.post(f"/duty-lists/{dl['id']}/items/imports", headers=p.headers(user),
-                             files=upload(data, name, content_type), params=params)
+    return await post_sheet(client, f"/duty-lists/{dl['id']}/items/imports", p.headers(user), data, name=name,
+                            content_type=content_type, **params)
 
 
-# The audit trail is append-only and outlives each test (tests/conftest.py): count this test's rows.
-_MARK = {"seq": 0}
-
-
-@pytest.fixture(autouse=True)
-async def audit_mark(database):
-    async with database.transaction(write=False) as s:
-        _MARK["seq"] = await s.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+pytestmark = pytest.mark.usefixtures("audit_mark")
 
 
 async def written(database) -> tuple[int, int, int, int]:
     """Items, batches, and their audit rows: what a refused import must leave at zero."""
-    async with database.transaction(write=False) as s:
-        return (await s.scalar(select(func.count()).select_from(ResponsibilityItem)),
-                await s.scalar(select(func.count()).select_from(DutyListImportBatch)),
-                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action == "responsibility_item.create")),
-                await s.scalar(select(func.count()).where(AuditEvent.seq > _MARK["seq"], AuditEvent.action == "duty_list_import_batch.create")))
+    return (await count_rows(database, ResponsibilityItem), await count_rows(database, DutyListImportBatch),
+            await audit_rows_since_mark(database, "responsibility_item.create"),
+            await audit_rows_since_mark(database, "duty_list_import_batch.create"))
 
 
 async def deactivate(database, org) -> None:

@@ -12,7 +12,13 @@ silently drops a column. Cell formats:
 - whole number; date (YYYY-MM-DD, YYYY/MM/DD, or an Excel date cell); yes/no (是/否, true/false,
   yes/no, 1/0);
 - enums: the API code (`water`) or its Chinese or English label from `GET /meta/enums` (水生态环境);
-- organisations: names or short codes, separated by `；` `;` or line breaks.
+- organisations: names or short codes, separated by `；` `;` or line breaks;
+- complaint channels: as the ledger export writes them, `label: value` or `value`, separated
+  like names. The export does not write a channel's kind, so it is read from the value: an
+  http(s) URL is `web`, an e-mail address `email`, a phone number `hotline` (the checks of
+  `ComplaintChannel` itself, app/schemas/organisations.py). A postal (`mail`) and an in-person
+  (`in_person`) channel are both free text and cannot be told apart: such a value is a cell
+  error (`unknown_channel_kind`), set those through the API.
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.schemas.enums import LABELS
+from app.schemas.organisations import ComplaintChannel, ComplaintChannelKind
 from app.services.export import ExportSpec
 
 _APOSTROPHE_FORMULA = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -31,6 +40,11 @@ _LIST_SPLIT = re.compile(r"[；;\n\r]+")
 _YES = {"是", "true", "yes", "y", "1", "√"}
 _NO = {"否", "false", "no", "n", "0"}
 _EXCEL_EPOCH = date(1899, 12, 30)
+# How the export writes a labelled channel (app/services/export/columns.py `_channels`), or a clerk
+# with a full-width colon. Split at the last one: none of the values read here contains either.
+_CHANNEL_LABEL = re.compile(r"^(.*)(?:: |：)\s*(.+)$")
+# The kinds a value alone tells apart, most specific first (a URL may hold an "@").
+_INFERRED_KINDS = (ComplaintChannelKind.web, ComplaintChannelKind.email, ComplaintChannelKind.hotline)
 
 
 class CellError(ValueError):
@@ -47,7 +61,7 @@ class ImportColumn:
     key: str  # stable, English snake_case: the `field` of a row error
     en: str
     zh: str
-    kind: str = "text"  # text | int | date | bool | enum | names
+    kind: str = "text"  # text | int | date | bool | enum | names | channels
     required: bool = False
     enum_type: type[enum.Enum] | None = None
     example_zh: str = ""
@@ -143,6 +157,19 @@ def _bool(text: str) -> bool:
     raise CellError("invalid_boolean", "是/否 (yes/no) is expected")
 
 
+def _channel(entry: str) -> dict[str, Any]:
+    match = _CHANNEL_LABEL.match(entry)
+    label, value = (match.group(1).strip() or None, match.group(2).strip()) if match else (None, entry)
+    for kind in _INFERRED_KINDS:
+        try:
+            return ComplaintChannel(kind=kind, value=value, label=label).model_dump(mode="json")
+        except ValidationError:
+            continue
+    raise CellError("unknown_channel_kind", f"{entry}: not a web address, e-mail address or phone number; a postal "
+                                            "or in-person channel cannot be read from a cell (set it through the "
+                                            "API)")
+
+
 def parse_cell(column: ImportColumn, text: str) -> Any:
     """The value of a non-empty cell, or CellError."""
     if column.kind == "text":
@@ -157,4 +184,6 @@ def parse_cell(column: ImportColumn, text: str) -> Any:
         return _enum(column, text)
     if column.kind == "names":
         return [n.strip() for n in _LIST_SPLIT.split(text) if n.strip()]
+    if column.kind == "channels":  # (an unlabelled "+86 …" comes back from our CSV export as "'+86 …")
+        return [_channel(n.strip()) for n in _LIST_SPLIT.split(_APOSTROPHE_FORMULA.sub("", text)) if n.strip()]
     raise AssertionError(column.kind)

@@ -26,7 +26,7 @@ from app.authz.principal import Principal
 from app.core.errors import NotFound, PermissionDenied
 from app.models import Finding, FindingImportBatch, Inspection, InspectionCategory, RectificationType, new_id
 from app.schemas.findings import FindingCreate
-from app.schemas.sheet_imports import ImportedRow, ImportMode, SheetImportRead
+from app.schemas.sheet_imports import ImportMode, SheetImportRead
 from app.services import audit
 from app.services.export.columns import FINDINGS
 from app.services.findings import commands
@@ -105,13 +105,13 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
     async def create(row: Row, body: FindingCreate) -> uuid.UUID:
         return (await commands.register_finding(session, principal, body)).id
 
-    async def finish(imported: list[ImportedRow]) -> uuid.UUID:
-        ids = [r.id for r in imported]
+    async def finish(read: SheetImportRead) -> None:
+        ids = [r.id for r in read.imported]
         rejected = len({e.row for e in run.errors})
         session.add(FindingImportBatch(
-            id=batch_id, inspection_id=target, jurisdiction_id=jurisdiction_id, organisation_id=office_id, source=(file_name or "")[:500] or None,
-            counts={"findings": len(ids), "rejected_rows": rejected}, created_by_id=str(principal.id),
-            created_by_name=principal.name))
+            id=batch_id, inspection_id=target, jurisdiction_id=jurisdiction_id, organisation_id=office_id,
+            source=(file_name or "")[:500] or None, counts={"findings": len(ids), "rejected_rows": rejected},
+            report=read.model_dump(mode="json"), created_by_id=str(principal.id), created_by_name=principal.name))
         await session.flush()
         await session.execute(update(Finding).where(Finding.id.in_(ids)).values(import_batch_id=batch_id)
                               .execution_options(synchronize_session=False))
@@ -119,6 +119,19 @@ async def import_findings(session: AsyncSession, principal: Principal, inspectio
                      organisation_id=office_id,
                      after={"inspection_id": target, "source": file_name, "format": sheet.format,
                             "mode": mode.value, "findings": len(ids), "rejected_rows": rejected})
-        return batch_id
 
-    return await run_import(session, run, rows, build, create, finish, mode=mode, dry_run=dry_run)
+    return await run_import(session, run, rows, build, create, finish, batch_id=batch_id, mode=mode,
+                            dry_run=dry_run)
+
+
+async def get_import(session: AsyncSession, principal: Principal, inspection_id: uuid.UUID,
+                     batch_id: uuid.UUID) -> SheetImportRead:
+    """A spreadsheet import's answer again, row errors included: whoever may read the inspection (404
+    otherwise), 404 also for a batch of another inspection, a JSON ledger import (its reader is
+    `GET /imports/finding-ledgers/{id}`) and one imported before its answer was kept (0013)."""
+    await inspections_access.load_visible(session, principal, inspection_id)
+    report = await session.scalar(select(FindingImportBatch.report).where(
+        FindingImportBatch.id == batch_id, FindingImportBatch.inspection_id == inspection_id))
+    if report is None:
+        raise NotFound("No such spreadsheet import of this inspection.")
+    return SheetImportRead.model_validate(report)

@@ -24,9 +24,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
+from app.core.errors import NotFound
 from app.models import DutyDomain, DutyList, DutyListImportBatch, Organisation, ResponsibilityItem, new_id
 from app.schemas.responsibility_items import ResponsibilityItemCreate
-from app.schemas.sheet_imports import ImportedRow, ImportMode, SheetImportRead
+from app.schemas.sheet_imports import ImportMode, SheetImportRead
 from app.services import audit
 from app.services.duty_lists import access
 from app.services.duty_lists import items as item_service
@@ -53,11 +54,18 @@ COLUMNS: tuple[ImportColumn, ...] = (
                 example_en="HN-WATER", note=_ORG_NOTE + "; active, of the list's province"),
     from_export(RESPONSIBILITY_ITEMS, "cooperating_organisations", kind="names", example_zh="",
                 example_en="", note=_ORG_NOTE + "; none of them a lead"),
+    # Basis and decomposition are left out: the export writes a basis without its (required) kind
+    # and joins title, number and clause with spaces they may hold themselves; a decomposition
+    # joins unit, person and task with spaces, both of the last two optional, so "处 王五" cannot
+    # say whether 王五 is the person or the task. Neither reads back unambiguously.
+    from_export(RESPONSIBILITY_ITEMS, "complaint_channels", kind="channels",
+                example_zh="生态环境举报热线: 12369", example_en="Hotline: 12369",
+                note="`label: value` or `value`, separated by ；; web, e-mail or phone only (read from the value)"),
 )
 KIND = Kind(COLUMNS, RESPONSIBILITY_ITEMS, pointers={
     "position": "position", "code": "code", "title": "title", "domain": "domain", "description": "description",
     "lead_organisation_ids": "lead_organisations", "first_lead_organisation_id": "lead_organisations",
-    "cooperating_organisation_ids": "cooperating_organisations"})
+    "cooperating_organisation_ids": "cooperating_organisations", "complaint_channels": "complaint_channels"})
 _ORG_FIELDS = {"lead_organisations": "lead_organisation_ids", "cooperating_organisations": "cooperating_organisation_ids"}
 
 
@@ -116,12 +124,13 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
     async def create(row: Row, body: ResponsibilityItemCreate) -> uuid.UUID:
         return (await item_service.create_item(session, principal, list_id, body)).id
 
-    async def finish(imported: list[ImportedRow]) -> uuid.UUID:
-        ids = [r.id for r in imported]
+    async def finish(read: SheetImportRead) -> None:
+        ids = [r.id for r in read.imported]
         session.add(DutyListImportBatch(
             id=batch_id, duty_list_id=list_id, jurisdiction_id=jurisdiction_id, organisation_id=organisation_id,
             source=(file_name or "")[:500] or None, counts={"items": len(ids), "rejected_rows": len(
-                {e.row for e in run.errors})}, created_by_id=str(principal.id), created_by_name=principal.name))
+                {e.row for e in run.errors})}, report=read.model_dump(mode="json"), created_by_id=str(principal.id),
+            created_by_name=principal.name))
         await session.flush()
         await session.execute(update(ResponsibilityItem).where(ResponsibilityItem.id.in_(ids))
                               .values(import_batch_id=batch_id).execution_options(synchronize_session=False))
@@ -129,7 +138,19 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
                      organisation_id=organisation_id,
                      after={"duty_list_id": list_id, "source": file_name, "mode": mode.value, "items": len(ids),
                             "rejected_rows": len({e.row for e in run.errors})})
-        return batch_id
 
-    return await run_import(session, run, rows, build, create, finish, mode=mode, dry_run=dry_run)
+    return await run_import(session, run, rows, build, create, finish, batch_id=batch_id, mode=mode,
+                            dry_run=dry_run)
 
+
+
+async def get_import(session: AsyncSession, principal: Principal, list_id: uuid.UUID,
+                     batch_id: uuid.UUID) -> SheetImportRead:
+    """An import's answer again, row errors included: whoever may read the version (404 otherwise),
+    404 also for a batch of another version and for one imported before its answer was kept (0013)."""
+    await access.load_visible(session, principal, list_id)
+    report = await session.scalar(select(DutyListImportBatch.report).where(
+        DutyListImportBatch.id == batch_id, DutyListImportBatch.duty_list_id == list_id))
+    if report is None:
+        raise NotFound("No such import of this duty list.")
+    return SheetImportRead.model_validate(report)

@@ -9,6 +9,9 @@ row goes on, so every error of the file is reported at once. Then:
 - `mode=partial`: the valid rows stay, the answer lists both (422 when no row is valid);
 - `dry_run=true`: the same work in an outer savepoint that is rolled back: 200 with what would
   have been imported and every error, nothing written (no batch, no audit row).
+An import that writes files its answer, row errors included, as the batch's `report`, so the
+clerk can read it again (`GET /duty-lists/{id}/items/imports/{batch_id}`,
+`GET /inspections/{id}/findings/imports/{batch_id}`).
 """
 
 from __future__ import annotations
@@ -153,11 +156,13 @@ class _DryRunDone(Exception):
 # A row's values → the create body (pydantic may refuse it); None: the row's errors are recorded already.
 Build = Callable[[Row], BaseModel | None]
 Create = Callable[[Row, Any], Awaitable[uuid.UUID]]  # → the created record's id
-Finish = Callable[[list[ImportedRow]], Awaitable[uuid.UUID]]  # writes the batch and marks the records
+# Writes the batch `batch_id` with this answer as its report (read back by GET …/imports/{batch_id})
+# and marks the records it created.
+Finish = Callable[[SheetImportRead], Awaitable[None]]
 
 
 async def run_import(session: AsyncSession, run: Run, rows: list[Row], build: Build, create: Create,
-                     finish: Finish, *, mode: ImportMode, dry_run: bool) -> SheetImportRead:
+                     finish: Finish, *, batch_id: uuid.UUID, mode: ImportMode, dry_run: bool) -> SheetImportRead:
     """`rows` from `run.read_rows()` (read first, so a kind can look up the names they mention)."""
 
     async def each_row() -> None:
@@ -191,4 +196,6 @@ async def run_import(session: AsyncSession, run: Run, rows: list[Row], build: Bu
                            "header as row 1)." if run.rows or run.errors else "The file has no data rows.")
     if not run.imported:
         raise run.rejected("The file has no data rows.")
-    return run.answer(mode, False, await finish(run.imported))
+    read = run.answer(mode, False, batch_id)
+    await finish(read)
+    return read
