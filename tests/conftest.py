@@ -38,7 +38,8 @@ ATTACHMENT_LIMIT = 64 * 1024
 # Tables emptied between tests, children first. The audit trail is append-only
 # (a trigger refuses DELETE), so it accumulates over a run; tests filter by resource.
 CLEAN_TABLES = ["notification", "notification_preference", "webhook_delivery", "webhook_subscription", "event",
-                "accountability_case_party", "accountability_case", "escalation_finding", "escalation_party",
+                "accountability_case_party", "accountability_case", "escalation_report",
+                "escalation_duty_list", "escalation_finding", "escalation_party",
                 "escalation", "finding_attachment", "report_attachment", "attachment", "progress_update",
                 "finding_lookback", "extension_request", "measure", "finding_link",
                 "finding_party", "finding", "finding_import_batch", "inspection_category", "inspection_organisation",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.etag import make_etag
-from app.models import OrganisationKind, OrganisationLevel, Role, TransitionHistory
+from app.models import DutyList, DutyListStatus, OrganisationKind, OrganisationLevel, Role, TransitionHistory
 from tests.factories import make_organisation, make_user
 from tests.factories_province import Province, build_province
 
@@ -34,6 +34,18 @@ async def province(database, code: str = "hainan") -> Province:
                           ("city_discipline", Role.discipline), ("water", Role.office), ("pc", Role.leadership)):
             p.users[f"{key}_{role.value}"] = await make_user(s, f"{code}.{key}.{role.value}.x", (o[key], role))
     return p
+
+
+async def make_duty_list(session, p: Province, owner: str, *, region: str = "root",
+                         status: DutyListStatus = DutyListStatus.draft) -> DutyList:
+    """A version of `owner`'s duty list (default a draft: not published), written straight to the database."""
+    org = p.org(owner)
+    duty_list = DutyList(organisation_id=org.id, jurisdiction_id=p.org("root").id, region_id=p.org(region).id,
+                         version_no=1, title=f"{org.name}生态环境保护具体事项清单", status=status, profile_code=p.code,
+                         profile_version=1)
+    session.add(duty_list)
+    await session.flush()
+    return duty_list
 
 
 def ids(p: Province, *keys: str) -> list[str]:

@@ -23,10 +23,12 @@ from app.models.duty_list import (
 )
 from app.models.escalation import (
     Escalation,
+    EscalationDutyList,
     EscalationFinding,
     EscalationKind,
     EscalationParty,
     EscalationPartyRole,
+    EscalationReport,
     EscalationStatus,
     SummonsForm,
 )
@@ -115,10 +117,12 @@ __all__ = [
     "DutyListImportBatch",
     "DutyListStatus",
     "Escalation",
+    "EscalationDutyList",
     "EscalationFinding",
     "EscalationKind",
     "EscalationParty",
     "EscalationPartyRole",
+    "EscalationReport",
     "EscalationStatus",
     "Event",
     "EventFeedHead",

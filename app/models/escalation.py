@@ -1,7 +1,7 @@
 """Escalations (督办、预警、约谈、通报、移交): DOMAIN.md "Escalations".
 
 An escalation is addressed to one or many organisations and named persons and linked to
-zero or more findings: `warning` 预警函 (001 sent one to eleven cities at once), `urge` 督办
+zero or more findings, reports and duty lists: `warning` 预警函 (001 sent one to eleven cities at once), `urge` 督办
 with a reply deadline, `summons` 约谈 (collective or individual, public or not), `circular`
 通报 (public or internal), `handover` 移交问责, which opens an accountability case
 (app/models/accountability_case.py). Where the profile splits proposing from deciding
@@ -109,3 +109,27 @@ class EscalationFinding(Base):
                                                      primary_key=True)
     finding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"), primary_key=True,
                                                   index=True)
+
+
+class EscalationReport(Base):
+    """A report the escalation is about (a 督办 to a department whose annual duty report is late,
+    000 §(十二))."""
+
+    __tablename__ = "escalation_report"
+
+    escalation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("escalation.id", ondelete="CASCADE"),
+                                                     primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True,
+                                                 index=True)
+
+
+class EscalationDutyList(Base):
+    """A duty-list version the escalation is about (a 通报 on bodies that have not published their list:
+    002 §(十一) 视情采取约谈、通报, §(十七) 督察检查)."""
+
+    __tablename__ = "escalation_duty_list"
+
+    escalation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("escalation.id", ondelete="CASCADE"),
+                                                     primary_key=True)
+    duty_list_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("duty_list.id", ondelete="CASCADE"),
+                                                    primary_key=True, index=True)

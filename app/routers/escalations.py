@@ -72,14 +72,17 @@ async def create_escalation(body: EscalationCreate, session: SessionDep, guard: 
                             principal: Writer) -> Response:
     """Issue an escalation (→ issued), or propose it (→ proposed) where the profile splits proposing from
     deciding (Hainan's 约谈 and 移交问责, 000 §(十二): the proposer is 省生态环境厅, 422 `not_the_proposer` for
-    another). The office, a leader or the leadership of the issuing organisation (403 otherwise)."""
+    another). The office, a leader or the leadership of the issuing organisation (403 otherwise). It may link
+    findings, reports and duty lists you can read (a 督办 on a late annual report, 000 §(十二)); any other id
+    is 422 `unknown_finding` / `unknown_report` / `unknown_duty_list` at its pointer."""
     return _created(guard, await commands.create(session, principal, body))
 
 
 @router.get("/escalations", response_model=EscalationPage)
 async def list_escalations(session: SessionDep, page: PageDep, filters: Filters,
                            principal: Reader) -> EscalationPage:
-    """Escalations you may read, oldest first: by kind, state, party organisation (subtree), finding."""
+    """Escalations you may read, oldest first: by kind, state, party organisation (subtree), finding, report
+    or duty list (404 when you cannot read the report or duty list filtered on)."""
     return await queries.list_escalations(session, principal, filters, limit=page.limit, cursor=page.cursor,
                                           include_total=page.include_total)
 

@@ -57,6 +57,12 @@ class EscalationCreate(BaseModel):
                                                  description="Named persons addressed.")
     finding_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50,
                                          description="Findings it is about (ones you can see).")
+    report_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="Reports it is about (ones you can see), such as a late "
+                                                         "annual duty report (000 §(十二)).")
+    duty_list_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="Duty-list versions it is about (ones you can see), such "
+                                                         "as a list not yet published.")
     reply_deadline: date | None = Field(default=None, description="Urge only, and required there: reply by.")
     summons_form: SummonsForm | None = Field(default=None, description="Summons only: collective or individual.")
     public: bool = Field(default=False, description="Summons or circular: made public (公开) or internal.")
@@ -105,6 +111,8 @@ class EscalationRead(BaseModel):
     addressee_organisations: list[OrganisationBrief] = Field(description="Organisations addressed.")
     addressee_persons: list[PersonRead] = Field(description="Named persons addressed.")
     finding_ids: list[uuid.UUID] = Field(description="Findings it is about.")
+    report_ids: list[uuid.UUID] = Field(description="Reports it is about.")
+    duty_list_ids: list[uuid.UUID] = Field(description="Duty-list versions it is about.")
     reply_deadline: date | None = Field(description="Urge: reply by.")
     overdue: bool = Field(description="An urge not replied to by its deadline.")
     summons_form: SummonsForm | None = Field(description="Summons: collective or individual.")
@@ -138,8 +146,13 @@ class EscalationFilter:
         organisation_id: Annotated[uuid.UUID | None, Query(
             description="Issued by, decided by or addressed to this organisation or one below it.")] = None,
         finding_id: Annotated[uuid.UUID | None, Query(description="Linked to this finding.")] = None,
+        report_id: Annotated[uuid.UUID | None, Query(
+            description="Linked to this report (one you can see; 404 otherwise).")] = None,
+        duty_list_id: Annotated[uuid.UUID | None, Query(
+            description="Linked to this duty-list version (one you can see; 404 otherwise).")] = None,
     ) -> None:
         self.kind, self.status, self.organisation_id, self.finding_id = kind, status, organisation_id, finding_id
+        self.report_id, self.duty_list_id = report_id, duty_list_id
 
 
 class FindingEscalationFilter:
@@ -151,6 +164,7 @@ class FindingEscalationFilter:
         status: Annotated[EscalationStatus | None, Query(description="Only this state.")] = None,
     ) -> None:
         self.kind, self.status, self.organisation_id, self.finding_id = kind, status, None, None
+        self.report_id, self.duty_list_id = None, None
 
 
 class PublicEscalationRead(BaseModel):

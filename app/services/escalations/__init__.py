@@ -2,5 +2,6 @@
 
 Modules: `access` (who reads an escalation; the guards' context), `commands` (issue or propose,
 decide, reject, reply; a handover issued opens its accountability case), `queries` (reads, pages,
-history, `/findings/{id}/escalations`).
+history, `/findings/{id}/escalations`), `links` (the findings, reports and duty lists an escalation
+is about: checked on create, loaded per page, filtered on), `public` (what anyone sees), `demo`.
 """

@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
@@ -28,12 +27,10 @@ from app.core.etag import check_if_match
 from app.models import (
     CasePath,
     Escalation,
-    EscalationFinding,
     EscalationKind,
     EscalationParty,
     EscalationPartyRole,
     EscalationStatus,
-    Finding,
     Organisation,
     Role,
     utcnow,
@@ -43,7 +40,7 @@ from app.schemas.escalations import EscalationCreate, EscalationRead, Escalation
 from app.services import audit
 from app.services.accountability_cases import commands as cases
 from app.services.designations import region_of, resolve
-from app.services.escalations import access
+from app.services.escalations import access, links
 from app.services.escalations.queries import to_read
 from app.services.findings import access as findings_access
 from app.services.inspections.access import active_organisations
@@ -134,7 +131,9 @@ async def _check_handover(session: AsyncSession, body: EscalationCreate, errors:
 async def create(session: AsyncSession, principal: Principal, body: EscalationCreate,
                  finding_id: uuid.UUID | None = None) -> EscalationRead:
     """Issue or propose an escalation (see the module docstring). `finding_id` (from
-    `/findings/{id}/escalations`) links that finding: 404 when you cannot see it."""
+    `/findings/{id}/escalations`) links that finding: 404 when you cannot see it. `finding_ids`,
+    `report_ids` and `duty_list_ids` must be records you can read: 422 `unknown_finding`,
+    `unknown_report`, `unknown_duty_list` at each one's pointer otherwise (app/services/escalations/links.py)."""
     if finding_id is not None:
         await findings_access.load_visible(session, principal, finding_id)
     if ISSUERS.isdisjoint(principal.roles_at(body.issuing_organisation_id)):
@@ -159,12 +158,7 @@ async def create(session: AsyncSession, principal: Principal, body: EscalationCr
     for i, person in enumerate(body.addressee_persons):
         if person.organisation_id and person.organisation_id not in person_orgs:
             errors.add(f"/addressee_persons/{i}/organisation_id", "unknown_organisation", "not an active organisation")
-    finding_ids = list(dict.fromkeys([*([finding_id] if finding_id else []), *body.finding_ids]))
-    seen = set((await session.scalars(select(Finding.id).where(
-        Finding.id.in_(finding_ids), findings_access.visible(principal)))).all()) if finding_ids else set()
-    for i, fid in enumerate(body.finding_ids):
-        if fid not in seen:
-            errors.add(f"/finding_ids/{i}", "unknown_finding", "not a finding you can see")
+    linked = await links.check(session, principal, body, errors, finding_id)
     path, path_clause = case_path(profile)
     await _check_handover(session, body, errors, issuer.jurisdiction_id, path, profile)
     errors.raise_if_any()
@@ -208,13 +202,13 @@ async def create(session: AsyncSession, principal: Principal, body: EscalationCr
                  for i, o in enumerate(deciders)),
                *(EscalationParty(escalation_id=escalation.id, organisation_id=o, role=P.addressee, position=i)
                  for i, o in enumerate(dict.fromkeys([*addressees, *extra])))]
-    session.add_all([*parties, *(EscalationFinding(escalation_id=escalation.id, finding_id=f) for f in finding_ids)])
+    session.add_all([*parties, *linked.rows(escalation.id)])
     await session.flush()
     audit.record(session, action="escalation.create", resource_type=access.RESOURCE, resource_id=escalation.id,
                  organisation_id=issuer.id,
                  after={"kind": body.kind.value, "status": escalation.status.value, "title": body.title,
                         "addressee_organisation_ids": [str(a) for a in addressees],
-                        "finding_ids": [str(f) for f in finding_ids], "clause": clause})
+                        **linked.audit(), "clause": clause})
     if escalation.status == EscalationStatus.issued and body.kind == K.handover:
         await cases.open_case(session, escalation, path, path_clause)
     return await to_read(session, principal, escalation)

@@ -3,8 +3,10 @@
 Made through the services as the demo accounts would (app/services/demo_scenario.py calls `run`), so each
 record has real history and audit rows:
 
-- 预警函 from the 督察办 to 海口市 and 省水务厅 (issued at once), 督办 to 省水务厅 (one replied, one waiting),
-  a public 通报 from 省生态环境厅;
+- 预警函 from the 督察办 to 海口市 and 省水务厅 (issued at once); 督办 to 省水务厅, linked to its 2024 annual
+  duty report, still not submitted past its due date (000 §(十二)), and replied, and to 省生态环境厅, waiting;
+  a public 通报 from the 督察办 on 省发展改革委's duty list, still a draft (000 §(七)), linked to it (the public
+  view does not show links);
 - 约谈: proposed by 省生态环境厅, one decided by 省委、省政府 (000 §(十二)), one waiting;
 - 移交问责 (000 §(十五)): one still proposed; the others decided, so their cases are investigating at
   省水务厅, transferred to 省纪委监委, accepted by 省委组织部, concluded with an outcome, and concluded
@@ -17,12 +19,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.calendar import today_in_zone
 from app.core.etag import make_etag
-from app.models import InternalMeasure, ReceivingBodyKind, SummonsForm
+from app.models import DutyList, DutyListStatus, InternalMeasure, ReceivingBodyKind, Report, SummonsForm
 from app.schemas.accountability_cases import CaseConclude, CaseConcludeInternally, CaseTransfer
 from app.schemas.escalations import EscalationCreate, EscalationReply, HandoverDetails, NamedPerson
 from app.services.accountability_cases import commands as cases
@@ -47,16 +50,24 @@ async def run(session: AsyncSession, principal_of: PrincipalOf, org: OrgOf) -> i
     async def issue(user: str, **fields):
         return await commands.create(session, await who(user), EscalationCreate(**fields))
 
+    # The records the demo scenario made before (app/services/demo_scenario.py): the 督察办 reads them, as
+    # its leading group's member units (DOMAIN.md scope).
+    late_report = await session.scalar(select(Report.id).where(
+        Report.organisation_id == water, Report.rule_id == "reports.annual_duty_report", Report.period == "2024"))
+    draft_list = await session.scalar(select(DutyList.id).where(
+        DutyList.organisation_id == await org("hn.gov.ndrc"), DutyList.status == DutyListStatus.draft))
     await issue(OFFICE, kind="warning", title="关于城镇内河湖水质超标的预警函（演示）", issuing_organisation_id=office,
                 addressee_organisation_ids=[await org("hn.haikou.gov"), water])
-    urge = await issue(OFFICE, kind="urge", title="关于加快河湖长制问题整改的督办函（演示）", issuing_organisation_id=office,
-                       addressee_organisation_ids=[water], reply_deadline=today + timedelta(days=30))
+    urge = await issue(OFFICE, kind="urge", title="关于加快河湖长制问题整改并报送年度职责履行情况报告的督办函（演示）",
+                       issuing_organisation_id=office, addressee_organisation_ids=[water],
+                       reply_deadline=today + timedelta(days=30), report_ids=[late_report])
     await commands.reply(session, await who(WATER), urge.id, EscalationReply(reply="已制定整改方案,按月报送进展"),
                          make_etag(urge.id, urge.version))
     await issue(OFFICE, kind="urge", title="关于入海排污口整治的督办函（演示）", issuing_organisation_id=office,
                 addressee_organisation_ids=[env], reply_deadline=today + timedelta(days=15))
-    await issue(ENV, kind="circular", title="关于重点流域水环境问题的通报（演示）", issuing_organisation_id=env,
-                addressee_organisation_ids=[water, await org("hn.haikou.gov")], public=True)
+    await issue(OFFICE, kind="circular", title="关于部分省直部门生态环境保护责任清单未按时公开的通报（演示）",
+                issuing_organisation_id=office, addressee_organisation_ids=[await org("hn.gov.ndrc")], public=True,
+                duty_list_ids=[draft_list])
     person = NamedPerson(name="赵某某", title="海口市副市长")
     summons = await issue(ENV, kind="summons", title="约谈海口市人民政府（演示）", issuing_organisation_id=env,
                           addressee_organisation_ids=[await org("hn.haikou.gov")], addressee_persons=[person],

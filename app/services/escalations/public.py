@@ -2,7 +2,9 @@
 
 Only `public` summonses and circulars that were issued (replied counts for nothing here: only urges
 are replied to) appear; proposals, rejections, internal ones and every other kind never do. Ordered by
-issue time, keyset-paged. Named persons are left out: the public record names the organisations.
+issue time, keyset-paged. Named persons are left out: the public record names the organisations. So are
+the links (findings, reports, duty lists: app/services/escalations/links.py): a 通报 on bodies that have
+not published their duty list links those unpublished drafts, which the public must not learn of.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Any role with `escalations:read` whose scope covers a party (issuer, decider, addressee); 404
 otherwise. Pages are keyset pages over (created_at, id); a page's read models cost a fixed
-number of statements (parties, names, finding links, cases).
+number of statements (parties, names, one per link kind — findings, reports, duty lists —, cases).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from app.core.calendar import today_in_zone
 from app.models import (
     AccountabilityCase,
     Escalation,
-    EscalationFinding,
     EscalationKind,
     EscalationParty,
     EscalationPartyRole,
@@ -35,7 +34,7 @@ from app.schemas.escalations import (
 )
 from app.schemas.history import HistoryPage
 from app.services import history
-from app.services.escalations import access
+from app.services.escalations import access, links
 from app.services.findings import access as findings_access
 from app.services.inspections.access import briefs
 from app.services.paging import keyset_page
@@ -56,10 +55,7 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[E
         return []
     ids = [e.id for e in rows]
     parties = await access.parties_of(session, ids)
-    links: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
-    for link in (await session.scalars(select(EscalationFinding).where(EscalationFinding.escalation_id.in_(ids))
-                                       .order_by(EscalationFinding.finding_id))).all():
-        links[link.escalation_id].append(link.finding_id)
+    linked = await links.links_of(session, ids)
     case_of = dict((await session.execute(select(AccountabilityCase.escalation_id, AccountabilityCase.id).where(
         AccountabilityCase.escalation_id.in_(ids)))).all())
     names = await briefs(session, {*(o for p in parties.values() for orgs in p.values() for o in orgs),
@@ -76,7 +72,8 @@ async def to_reads(session: AsyncSession, principal: Principal, rows: Sequence[E
             addressee_organisations=[names[o] for o in p.get(P.addressee, [])],
             addressee_persons=[PersonRead(name=x["name"], title=x.get("title"),
                                           organisation_id=x.get("organisation_id")) for x in e.addressee_persons or []],
-            finding_ids=links[e.id], reply_deadline=e.reply_deadline, overdue=overdue(e, today),
+            finding_ids=linked[e.id].finding_ids, report_ids=linked[e.id].report_ids,
+            duty_list_ids=linked[e.id].duty_list_ids, reply_deadline=e.reply_deadline, overdue=overdue(e, today),
             summons_form=e.summons_form, public=e.public, clause=e.clause, proposed_at=e.proposed_at,
             issued_at=e.issued_at, decided_at=e.decided_at, decision_comment=e.decision_comment, reply=e.reply,
             replied_at=e.replied_at, accountability_case_id=case_of.get(e.id),
@@ -96,7 +93,8 @@ async def get_escalation(session: AsyncSession, principal: Principal, escalation
 async def list_escalations(session: AsyncSession, principal: Principal, f: EscalationFilter | FindingEscalationFilter, *, limit: int,
                            cursor: str | None, include_total: bool,
                            finding_id: uuid.UUID | None = None) -> EscalationPage:
-    """Escalations the caller may read, oldest first; `finding_id` (the sub-collection) must be visible."""
+    """Escalations the caller may read, oldest first; `finding_id` (the sub-collection), and a `report_id` or
+    `duty_list_id` filtered on, must be visible (404 otherwise)."""
     if finding_id is not None:
         await findings_access.load_visible(session, principal, finding_id)
     stmt = select(Escalation).where(access.visible(principal))
@@ -106,9 +104,9 @@ async def list_escalations(session: AsyncSession, principal: Principal, f: Escal
     if f.organisation_id is not None:
         stmt = stmt.where(exists().where(EscalationParty.escalation_id == Escalation.id,
                                          within(EscalationParty.organisation_id, f.organisation_id)))
-    for fid in {x for x in (f.finding_id, finding_id) if x is not None}:
-        stmt = stmt.where(exists().where(EscalationFinding.escalation_id == Escalation.id,
-                                         EscalationFinding.finding_id == fid))
+    stmt = await links.filter_by(session, principal, stmt,
+                                 finding_ids={x for x in (f.finding_id, finding_id) if x is not None},
+                                 report_id=f.report_id, duty_list_id=f.duty_list_id)
     rows, next_cursor, total = await keyset_page(
         session, stmt, keys=(Escalation.created_at, Escalation.id), kinds=("ts", "id"), scope="escalations",
         limit=limit, cursor=cursor, include_total=include_total, key_values=lambda r: (r[0].created_at, r[0].id))
