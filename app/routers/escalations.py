@@ -78,7 +78,7 @@ async def create_escalation(body: EscalationCreate, session: SessionDep, guard: 
     return _created(guard, await commands.create(session, principal, body))
 
 
-@router.get("/escalations", response_model=EscalationPage)
+@router.get("/escalations", response_model=EscalationPage, responses=problem_responses(404))
 async def list_escalations(session: SessionDep, page: PageDep, filters: Filters,
                            principal: Reader) -> EscalationPage:
     """Escalations you may read, oldest first: by kind, state, party organisation (subtree), finding, report
