@@ -11,32 +11,15 @@ provincial departments and not the city.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.models import AuditEvent, CoordinationMember, Escalation, EscalationDutyList, EscalationReport
 from tests.escalation_helpers import escalation_body, make_duty_list, province
 from tests.factories import problem
 from tests.findings_helpers import campaign, register
 from tests.report_factories import make_report
-
-
-@contextmanager
-def selects(database) -> Iterator[list[str]]:
-    """The SELECT statements sent while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+from tests.statements import selects
 
 
 async def linked_world(database, code: str = "henan"):

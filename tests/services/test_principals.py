@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.authz.principal import Principal
 from app.authz.roles import Permission
@@ -20,6 +18,7 @@ from app.core.security import AccessClaims, digest_secret
 from app.models import IntegrationClient, Membership, Organisation, RefreshSession, Role, User
 from app.services.principals import load_principal
 from tests.factories import World
+from tests.statements import selects
 
 NOW = datetime.now(UTC)
 
@@ -31,20 +30,6 @@ def claims(subject: uuid.UUID, *, kind: str = "user", token_version: int = 0, se
                         session_id=str(session_id) if session_id else None)
 
 
-@contextmanager
-def selects(database) -> Iterator[list[str]]:
-    """The SELECT statements sent while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def load(database, token: AccessClaims) -> Principal:
