@@ -5,9 +5,9 @@ rectification office is in their scope (else 422, a body reference). An invalid 
 every row's errors and nothing written. Honours `Idempotency-Key`.
 
 Spreadsheet imports (issue 7 item 5; README.md "Import template"): `multipart/form-data` with one
-`file` part, XLSX or CSV told apart by content (else 422 `not_a_spreadsheet`), at most 1 MiB (413;
-the app-wide body limit), zip bombs and oversized sheets 413 `spreadsheet_too_large`, malformed
-files 422 `spreadsheet_unreadable`. Rows are checked by the single-create services; `mode=all` (default)
+`file` part, XLSX or CSV told apart by content (else 422 `not_a_spreadsheet`), at most 8 MiB (413;
+the import routes' own body limit, `sheets.MAX_FILE_BYTES`), zip bombs and oversized sheets 413
+`spreadsheet_too_large`, malformed files 422 `spreadsheet_unreadable`. Rows are checked by the single-create services; `mode=all` (default)
 writes nothing unless every row is valid (422 `import_rejected` with `errors[].row`), `mode=partial`
 imports the valid rows, `dry_run=true` only validates (200).
 
@@ -79,7 +79,7 @@ DutyReader = Annotated[Principal, require(Permission.duty_lists_read)]
 FindingWriter = Annotated[Principal, require(Permission.findings_write)]
 FindingReader = Annotated[Principal, require(Permission.findings_read)]
 SheetPart = Annotated[UploadFile, File(description="The spreadsheet (one part): .xlsx or CSV (UTF-8, with or "
-                                                   "without BOM, or GB18030), read by content; at most 1 MiB.",
+                                                   "without BOM, or GB18030), read by content; at most 8 MiB.",
                                        json_schema_extra={"format": "binary"})]
 ModeQuery = Annotated[ImportMode, Query(description="`all` (default): nothing is written unless every row is "
                                                     "valid. `partial`: the valid rows are imported.")]
