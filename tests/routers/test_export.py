@@ -184,9 +184,9 @@ class TestResponsibilityItemsExport:
         for row, i in zip(rows, listed, strict=True):
             assert row[col["Lead organisations"]] == "；".join(o["name"] for o in i["lead_organisations"])
             assert row[col["Cooperating organisations"]] == "；".join(o["name"] for o in i["cooperating_organisations"])
-            assert row[col["Decomposition"]] == "水生态环境处 排查"
+            assert row[col["Decomposition"]] == "水生态环境处：排查"
             assert (row[col["Domain"]], row[col["List status"]]) == ("water", "draft")
-            assert row[col["Basis"]] == "三定方案 第三条"
+            assert row[col["Basis"]] == "【sanding】《三定方案》第三条"
         everything = (await client.get("/responsibility-items", headers=p.headers("env_staff"),
                                        params={"limit": 200})).json()["items"]
         r = await client.get("/responsibility-items", headers={**p.headers("env_staff"), "Accept": XLSX})

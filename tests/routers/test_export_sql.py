@@ -112,18 +112,23 @@ def sheet(r) -> bytes:
 class TestItemLedgerRenderedByPostgres:
     async def test_csv_is_the_python_file_byte_for_byte_in_both_languages(self, client, database, monkeypatch):
         p, made = await items_world(database, client)
+        files = {}
         for lang in ("zh", "en"):
             fast, slow = await both(client, monkeypatch, p.headers("env_staff"), {"format": "csv", "headers": lang})
             assert fast.content == slow.content
+            files[lang] = fast
         header, *rows = read_csv(fast)
         assert [r[0] for r in rows] == [m["id"] for m in made] and len(rows) == 9  # three full pages
         col = {h: i for i, h in enumerate(header)}
         titles = [r[col["Title"]] for r in rows]
         assert titles[0] == '\'=HYPERLINK("http://evil","点我")' and titles[2] == "'\t=制表符开头"
         assert [r[col["Description"]] for r in rows][1:3] == ['第一行\r\n第二行\n"引" ,逗', "'\r回车开头"]
-        assert rows[1][col["Basis"]] == "；环境保护法 主席令9号 第六条"
-        assert rows[1][col["Decomposition"]] == "单位已撤销；水生态环境处 王五"
-        assert rows[3][col["Basis"]] == "'=1+1"
+        # 【kind】《title》（number）clause, parts left out when missing (an empty source stays an empty entry)
+        assert rows[1][col["Basis"]] == "；《环境保护法》（主席令9号）第六条"
+        assert rows[1][col["Decomposition"]] == "：单位已撤销；水生态环境处（王五）"  # the unit is gone
+        assert rows[3][col["Basis"]] == "【sanding】《=1+1》"
+        zh_header, *zh_rows = read_csv(files["zh"])
+        assert zh_rows[3][zh_header.index("职责依据")] == "【“三定”方案/规定】《=1+1》"
         assert rows[0][col["Complaint channels"]] == "举报热线: 0898-12369；jubao@hainan.gov.cn"
 
     async def test_xlsx_is_the_python_sheet(self, client, database, monkeypatch):

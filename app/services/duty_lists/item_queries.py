@@ -108,7 +108,7 @@ def _json_list(text: str | None) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=1024)
 def _basis(text: str | None) -> tuple[SimpleNamespace, ...]:
     """Items of one list mostly cite the same basis: parse each distinct text once (read-only result)."""
-    return tuple(SimpleNamespace(title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
+    return tuple(SimpleNamespace(kind=b.get("kind"), title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
                  for b in _json_list(text))
 
 

@@ -61,8 +61,11 @@ class Column:
     zh: str
     get: Callable[[Any], Any] | None = None  # default: the item's attribute named `key`
     width: int = 16
+    localised: Callable[[Any, Language], Any] | None = None  # instead of `get`, for a cell that names labels
 
-    def value(self, item: Any) -> Any:
+    def value(self, item: Any, lang: Language) -> Any:
+        if self.localised:
+            return self.localised(item, lang)
         return self.get(item) if self.get else getattr(item, self.key)
 
 
@@ -111,7 +114,7 @@ class Renderer:
         return str(value)
 
     def row(self, spec: ExportSpec, item: Any) -> list[Any]:
-        return [self.cell(c.value(item)) for c in spec.columns]
+        return [self.cell(c.value(item, self.lang)) for c in spec.columns]
 
     def header(self, spec: ExportSpec) -> list[str]:
         return [c.zh if self.lang == "zh" else c.en for c in spec.columns]

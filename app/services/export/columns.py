@@ -9,17 +9,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.export import Column, ExportSpec, name_of, names
+from app.profiles.schema import BasisKind
+from app.schemas.enums import LABELS
+from app.services.export import SEPARATOR, Column, ExportSpec, Language, name_of, names
 
 C = Column
 
 
-def _basis(item: Any) -> str:
-    return "；".join(" ".join(p for p in (b.title, b.number, b.clause) if p) for b in item.basis)
+def basis_entry(kind: Any, title: str | None, number: str | None, clause: str | None, lang: Language) -> str:
+    """One source as the ledger writes it and the import reads it back (imports/columns.py):
+    【kind】《title》（number）clause, the way a 具体事项清单 cites its 依据; a missing part is left out.
+    The kind is its zh label (headers=zh) or its code, like every enum cell."""
+    code = getattr(kind, "value", kind)
+    label = LABELS[BasisKind].get(code, (code,))[0] if lang == "zh" and code else code
+    return ((f"【{label}】" if code else "") + (f"《{title}》" if title else "") + (f"（{number}）" if number else "")
+            + (clause or ""))
+
+
+def decomposition_entry(unit: str | None, person: str | None, task: str | None) -> str:
+    """One decomposition row: unit（responsible person）：task, as the import reads it back."""
+    return (unit or "") + (f"（{person}）" if person else "") + (f"：{task}" if task else "")
+
+
+def _basis(item: Any, lang: Language) -> str:
+    return SEPARATOR.join(basis_entry(b.kind, b.title, b.number, b.clause, lang) for b in item.basis)
 
 
 def _decomposition(item: Any) -> str:
-    return "；".join(" ".join(p for p in (d.unit.name, d.responsible_person, d.task) if p) for d in item.decomposition)
+    return SEPARATOR.join(decomposition_entry(d.unit.name, d.responsible_person, d.task) for d in item.decomposition)
 
 
 def _channels(item: Any) -> str:
@@ -87,7 +104,7 @@ RESPONSIBILITY_ITEMS = ExportSpec("responsibility-items", "具体事项清单", 
     C("title", "Title", "事项名称", width=40),
     C("domain", "Domain", "领域", width=12),
     C("description", "Description", "具体内容", width=50),
-    C("basis", "Basis", "职责依据", _basis, width=40),
+    C("basis", "Basis", "职责依据", width=40, localised=_basis),
     C("lead_organisations", "Lead organisations", "牵头部门", lambda i: names(i.lead_organisations), width=24),
     C("cooperating_organisations", "Cooperating organisations", "配合部门",
       lambda i: names(i.cooperating_organisations), width=24),

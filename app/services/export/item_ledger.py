@@ -4,7 +4,8 @@ Each column says in SQL what `columns.RESPONSIBILITY_ITEMS` + `Renderer` + the w
 Python, for the plain rows of `item_queries.list_item_rows`:
 - enums: the zh label from `LABELS` (headers=zh) or the code;
 - organisation names joined with "；" in their stored order; basis, decomposition and complaint
-  channels from their JSON arrays, parts joined as `columns._basis`, `_decomposition`, `_channels`;
+  channels from their JSON arrays, each entry as `columns.basis_entry`, `decomposition_entry`,
+  `_channels` write it;
 - `updated_at` in the jurisdiction's zone (Asia/Shanghai), to the second;
 - CSV: a text cell starting with = + - @ TAB or CR gets a leading apostrophe (OWASP CSV injection,
   as `core.export.neutralise`), an empty one is NULL (so COPY writes nothing, as Python does).
@@ -30,6 +31,7 @@ from app.models import (
     ResponsibilityItemOrganisation,
 )
 from app.models.duty_list import DutyDomain, DutyListStatus
+from app.profiles.schema import BasisKind
 from app.schemas.enums import LABELS
 from app.schemas.responsibility_items import ResponsibilityItemFilter
 from app.services.duty_lists.item_queries import _filtered  # the list's own statement: filters and scope
@@ -72,21 +74,31 @@ def _unless_empty(column: Any, joined: Any) -> Any:
     return case((cast(column, Text) == literal_column("'[]'"), None), else_=joined)
 
 
-def _basis_per_text(page: Any) -> Any:
+def _wrapped(open_mark: str, value: Any, close_mark: str) -> Any:
+    """`open value close` when the part is there (Python's `if p`), else NULL, which concat skips."""
+    return case((_nonempty(value).is_not(None),
+                 literal_column(f"'{open_mark}'").concat(value).concat(literal_column(f"'{close_mark}'"))))
+
+
+def _basis_per_text(page: Any, lang: Language) -> Any:
     """Basis cells of the page, rendered once per distinct basis text (most items of a list cite the
-    same 三定 document): joined back on the text, it costs a hash probe per row, not a subquery."""
+    same 三定 document): joined back on the text, it costs a hash probe per row, not a subquery.
+    Each source as `columns.basis_entry`: 【kind】《title》（number）clause."""
     texts = select(page.c.basis_text.label("t")).distinct().subquery("basis_texts")
     b = func.json_array_elements(cast(texts.c.t, JSON)).table_valued("value", with_ordinality="n").render_derived()
-    part = func.concat_ws(SPACE, *(_nonempty(_field(b, k)) for k in ("title", "number", "clause")))
+    part = func.concat(_wrapped("【", _label(_field(b, "kind"), BasisKind, lang), "】"),
+                       _wrapped("《", _field(b, "title"), "》"), _wrapped("（", _field(b, "number"), "）"),
+                       _field(b, "clause"))
     return (select(texts.c.t, func.string_agg(part, aggregate_order_by(SEP, b.c.n)).label("cell"))
             .select_from(texts.join(b, true())).group_by(texts.c.t).subquery("basis_cells"))
 
 
 def _decomposition(column: Any) -> Any:
+    """Each row as `columns.decomposition_entry`: unit（responsible person）：task."""
     d = _elements(column)
     unit = O.__table__.alias("unit")
-    part = func.concat_ws(SPACE, _nonempty(unit.c.name), *(_nonempty(_field(d, k))
-                                                          for k in ("responsible_person", "task")))
+    part = func.concat(unit.c.name, _wrapped("（", _field(d, "responsible_person"), "）"),
+                       _wrapped("：", _field(d, "task"), ""))
     return _unless_empty(column, select(func.string_agg(part, aggregate_order_by(SEP, d.c.n)))
                          .select_from(d.outerjoin(unit, unit.c.id == cast(_field(d, "unit_id"), Uuid)))
                          .scalar_subquery())
@@ -155,12 +167,12 @@ def renderer(spec: ExportSpec, lang: Language) -> Callable[[Any, bool], Select[A
     keys = [c.key for c in spec.columns]
     owner = O.__table__.alias("owner")
     sample = select(*_page_columns()).cte("page")
-    missing = set(keys) - set(_cells(lang, sample, owner, _related(sample), _basis_per_text(sample)))
+    missing = set(keys) - set(_cells(lang, sample, owner, _related(sample), _basis_per_text(sample, lang)))
     if missing:  # a column added to the spec must be added here too, or the two paths would differ
         raise LookupError(f"no SQL for ledger columns {sorted(missing)}")
 
     def render(page: Any, csv: bool) -> Select[Any]:
-        related, basis = _related(page), _basis_per_text(page)
+        related, basis = _related(page), _basis_per_text(page, lang)
         cells = _cells(lang, page, owner, related, basis)
         # Raw values in an inner SELECT that PostgreSQL may not inline (OFFSET 0), so the finishing
         # CASE, which names a value three times, does not run a cell's subquery three times.

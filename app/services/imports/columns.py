@@ -13,6 +13,14 @@ silently drops a column. Cell formats:
   yes/no, 1/0);
 - enums: the API code (`water`) or its Chinese or English label from `GET /meta/enums` (水生态环境);
 - organisations: names or short codes, separated by `；` `;` or line breaks;
+- basis (职责依据): as the ledger export writes it (export/columns.py `basis_entry`), one source
+  as `【kind】《title》（number）clause`, sources separated like names; the kind is a basis_kind
+  code or label, the number (in full-width brackets) and the clause may be left out. A `；`
+  starts a new source only before `【`, so a title or clause may hold one;
+- decomposition (分解落实): `unit（responsible person）：task`, rows separated like names, the
+  person and the task optional (export/columns.py `decomposition_entry`). The unit is named or
+  short-coded as an organisation below the list's; that lookup is the items import's
+  (imports/items.py), so a cell is read here as its unit text and its task only;
 - complaint channels: as the ledger export writes them, `label: value` or `value`, separated
   like names. The export does not write a channel's kind, so it is read from the value: an
   http(s) URL is `web`, an e-mail address `email`, a phone number `hotline` (the checks of
@@ -31,6 +39,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.profiles.schema import BasisKind
 from app.schemas.enums import LABELS
 from app.schemas.organisations import ComplaintChannel, ComplaintChannelKind
 from app.services.export import ExportSpec
@@ -47,6 +56,13 @@ _CHANNEL_LABEL = re.compile(r"^(.*)(?:: |：)\s*(.+)$")
 _INFERRED_KINDS = (ComplaintChannelKind.web, ComplaintChannelKind.email, ComplaintChannelKind.hotline)
 
 
+# A source: 【kind】《title》, then （number）, which may hold one level of brackets of its own
+# (琼办发（2020）68号), then the clause; the title ends at the first 》 (a title nests 〈〉, not 《》).
+_BASIS_ENTRY = re.compile(r"【(?P<kind>[^】]+)】《(?P<title>[^》]+)》"
+                          r"(?:（(?P<number>(?:[^（）]|（[^（）]*）)+)）)?(?P<clause>.*)", re.DOTALL)
+_BASIS_SPLIT = re.compile(r"\s*[；;\n\r]+\s*(?=【)")
+
+
 class CellError(ValueError):
     """A cell that cannot be read: `code` is stable, the message says what was expected."""
 
@@ -61,7 +77,7 @@ class ImportColumn:
     key: str  # stable, English snake_case: the `field` of a row error
     en: str
     zh: str
-    kind: str = "text"  # text | int | date | bool | enum | names | channels
+    kind: str = "text"  # text | int | date | bool | enum | names | channels | basis | decomposition
     required: bool = False
     enum_type: type[enum.Enum] | None = None
     example_zh: str = ""
@@ -118,14 +134,50 @@ def map_headers(header_row: list[str | None], columns: tuple[ImportColumn, ...],
 
 def _enum(column: ImportColumn, text: str) -> enum.Enum:
     assert column.enum_type is not None
+    return _choice(column.enum_type, text)
+
+
+def _choice(enum_type: type[enum.Enum], text: str) -> enum.Enum:
+    """A member by its code or its zh or en label (GET /meta/enums)."""
     folded = text.casefold()
-    labels = LABELS.get(column.enum_type, {})
-    for member in column.enum_type:
+    labels = LABELS.get(enum_type, {})
+    for member in enum_type:
         zh, en = labels.get(member.value, ("", ""))
         if folded in (member.value.casefold(), zh.casefold(), en.casefold()):
             return member
-    choices = "、".join(labels[m.value][0] if m.value in labels else m.value for m in column.enum_type)
+    choices = "、".join(labels[m.value][0] if m.value in labels else m.value for m in enum_type)
     raise CellError("invalid_choice", f"not one of: {choices}")
+
+
+def _basis(text: str) -> list[dict[str, Any]]:
+    sources = []
+    for entry in _BASIS_SPLIT.split(text.strip()):
+        match = _BASIS_ENTRY.fullmatch(entry)
+        if match is None:
+            raise CellError("invalid_basis", f"{entry}: write each source as 【kind】《title》（number）clause, "
+                                             "for example 【“三定”方案/规定】《…规定》（琼办发〔2020〕68号）第三条; "
+                                             "sources separated by ；")
+        try:
+            kind = _choice(BasisKind, match["kind"].strip())
+        except CellError as exc:
+            raise CellError("invalid_basis", f"{entry}: the kind in 【】 is {exc.detail}") from exc
+        sources.append({"kind": kind.value, "title": match["title"].strip(),
+                        "number": (match["number"] or "").strip() or None, "clause": match["clause"].strip() or None})
+    return sources
+
+
+def _decomposition(text: str) -> list[dict[str, Any]]:
+    """Each row as {unit, task}: `unit` still holds a （responsible person） the items import tells
+    apart from a unit name that ends in brackets itself, by looking the unit up."""
+    rows = []
+    for entry in (e.strip() for e in _LIST_SPLIT.split(text)):
+        if entry:
+            unit, _, task = entry.partition("：")
+            if not unit.strip():
+                raise CellError("invalid_decomposition", f"{entry}: write each row as unit（responsible person）"
+                                                         "：task, rows separated by ；")
+            rows.append({"unit": unit.strip(), "task": task.strip() or None})
+    return rows
 
 
 def _int(text: str) -> int:
@@ -184,6 +236,10 @@ def parse_cell(column: ImportColumn, text: str) -> Any:
         return _enum(column, text)
     if column.kind == "names":
         return [n.strip() for n in _LIST_SPLIT.split(text) if n.strip()]
+    if column.kind == "basis":
+        return _basis(text)
+    if column.kind == "decomposition":
+        return _decomposition(text)
     if column.kind == "channels":  # (an unlabelled "+86 …" comes back from our CSV export as "'+86 …")
         return [_channel(n.strip()) for n in _LIST_SPLIT.split(_APOSTROPHE_FORMULA.sub("", text)) if n.strip()]
     raise AssertionError(column.kind)

@@ -10,7 +10,8 @@ province, not both lead and cooperating, …) and so is the audit row
 (`responsibility_item.create`). Organisation cells name organisations by short code or by name,
 looked up in the list's province: a lead may be a sibling department outside the caller's own
 scope (that is the rule for one item too). A name two organisations of the province share is
-`ambiguous_organisation` (use the short code). Adding an item emits no domain event
+`ambiguous_organisation` (use the short code). Decomposition units are looked up the same way
+among the active units below the list's organisation (`unknown_unit` / `ambiguous_unit`). Adding an item emits no domain event
 (app/services/events.py has none for items), so neither does an import. The batch
 (`duty_list_import_batch`) is filed at the list's organisation and every item created carries
 its id.
@@ -18,14 +19,24 @@ its id.
 
 from __future__ import annotations
 
+import re
 import uuid
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.principal import Principal
 from app.core.errors import NotFound
-from app.models import DutyDomain, DutyList, DutyListImportBatch, Organisation, ResponsibilityItem, new_id
+from app.models import (
+    DutyDomain,
+    DutyList,
+    DutyListImportBatch,
+    Organisation,
+    OrganisationClosure,
+    ResponsibilityItem,
+    new_id,
+)
 from app.schemas.responsibility_items import ResponsibilityItemCreate
 from app.schemas.sheet_imports import ImportMode, SheetImportRead
 from app.services import audit
@@ -50,14 +61,19 @@ COLUMNS: tuple[ImportColumn, ...] = (
                 example_zh="水生态环境", example_en="water", note="a duty_domain code or label (GET /meta/enums)"),
     from_export(RESPONSIBILITY_ITEMS, "description", example_zh="按照《入河排污口监督管理办法》组织排查",
                 example_en="As the outfall supervision rules require", note="at most 4000 characters"),
+    from_export(RESPONSIBILITY_ITEMS, "basis", kind="basis",
+                example_zh="【“三定”方案/规定】《海南省生态环境厅职能配置、内设机构和人员编制规定》（琼办发〔2020〕68号）第三条",
+                example_en="【sanding】《海南省生态环境厅职能配置、内设机构和人员编制规定》（琼办发〔2020〕68号）第三条",
+                note="【kind】《title》（number）clause, separated by ；; kind a basis_kind code or label, "
+                     "number and clause optional"),
     from_export(RESPONSIBILITY_ITEMS, "lead_organisations", kind="names", example_zh="海南省水务厅",
                 example_en="HN-WATER", note=_ORG_NOTE + "; active, of the list's province"),
     from_export(RESPONSIBILITY_ITEMS, "cooperating_organisations", kind="names", example_zh="",
                 example_en="", note=_ORG_NOTE + "; none of them a lead"),
-    # Basis and decomposition are left out: the export writes a basis without its (required) kind
-    # and joins title, number and clause with spaces they may hold themselves; a decomposition
-    # joins unit, person and task with spaces, both of the last two optional, so "处 王五" cannot
-    # say whether 王五 is the person or the task. Neither reads back unambiguously.
+    from_export(RESPONSIBILITY_ITEMS, "decomposition", kind="decomposition", example_zh="水生态环境处（王五）：牵头排查整治",
+                example_en="水生态环境处（王五）：牵头排查整治",
+                note="unit（responsible person）：task, separated by ；; a unit below the list's organisation, "
+                     "by name or short code; person and task optional"),
     from_export(RESPONSIBILITY_ITEMS, "complaint_channels", kind="channels",
                 example_zh="生态环境举报热线: 12369", example_en="Hotline: 12369",
                 note="`label: value` or `value`, separated by ；; web, e-mail or phone only (read from the value)"),
@@ -65,7 +81,8 @@ COLUMNS: tuple[ImportColumn, ...] = (
 KIND = Kind(COLUMNS, RESPONSIBILITY_ITEMS, pointers={
     "position": "position", "code": "code", "title": "title", "domain": "domain", "description": "description",
     "lead_organisation_ids": "lead_organisations", "first_lead_organisation_id": "lead_organisations",
-    "cooperating_organisation_ids": "cooperating_organisations", "complaint_channels": "complaint_channels"})
+    "cooperating_organisation_ids": "cooperating_organisations", "complaint_channels": "complaint_channels",
+    "basis": "basis", "decomposition": "decomposition"})
 _ORG_FIELDS = {"lead_organisations": "lead_organisation_ids", "cooperating_organisations": "cooperating_organisation_ids"}
 
 
@@ -87,6 +104,45 @@ async def _organisations(session: AsyncSession, jurisdiction_id: uuid.UUID, rows
     return found
 
 
+# A decomposition cell's unit text that ends in brackets: a unit name, or a unit and its person.
+_UNIT_AND_PERSON = re.compile(r"(?P<unit>.+?)（(?P<person>[^（）]+)）")
+
+
+async def _units(session: AsyncSession, organisation_id: uuid.UUID) -> dict[str, list[uuid.UUID]]:
+    """Name or short code → the active units below the list's organisation (its 处室 and 直属单位),
+    the units a decomposition row may name (app/services/duty_lists/items.py checks the same)."""
+    found: dict[str, list[uuid.UUID]] = {}
+    for unit_id, name, short_code in (await session.execute(
+            select(Organisation.id, Organisation.name, Organisation.short_code)
+            .join(OrganisationClosure, OrganisationClosure.descendant_id == Organisation.id)
+            .where(OrganisationClosure.ancestor_id == organisation_id, OrganisationClosure.depth > 0,
+                   Organisation.is_active.is_(True)))).all():
+        if short_code:
+            found[short_code] = [unit_id]  # a short code is unique: it wins over a name
+        if found.get(name) != [unit_id]:
+            found.setdefault(name, []).append(unit_id)
+    return found
+
+
+def _decomposition_row(units: dict[str, list[uuid.UUID]], unit_text: str, task: str | None
+                       ) -> tuple[dict[str, Any] | None, str, str]:
+    """({unit_id, responsible_person, task}, "", "") or (None, error code, detail). The whole text is
+    tried as a unit first, so a unit whose own name ends in （…） is not read as a person."""
+    candidates = [(unit_text, None)]
+    match = _UNIT_AND_PERSON.fullmatch(unit_text)
+    if match:
+        candidates.append((match["unit"].strip(), match["person"].strip()))
+    for unit, person in candidates:
+        matches = units.get(unit, [])
+        if len(matches) == 1:
+            return {"unit_id": matches[0], "responsible_person": person, "task": task}, "", ""
+        if matches:
+            return None, "ambiguous_unit", (f"{unit}: several units below the list's organisation have this "
+                                            "name; use its short code")
+    return None, "unknown_unit", (f"{unit_text}: no active unit below the list's organisation has this name or "
+                                  "short code (a ； inside a task starts a new row: write ， instead)")
+
+
 async def import_items(session: AsyncSession, principal: Principal, list_id: uuid.UUID, data: bytes, *,
                        file_name: str | None, mode: ImportMode, dry_run: bool) -> SheetImportRead:
     """Import a spreadsheet of items into a draft or returned version: staff of the list's organisation
@@ -101,6 +157,7 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
     batch_id = new_id()
     rows = run.read_rows()
     resolved = await _organisations(session, jurisdiction_id, rows)
+    units = await _units(session, organisation_id) if any("decomposition" in r.values for r in rows) else {}
 
     def build(row: Row) -> ResponsibilityItemCreate | None:
         fields = {k: v for k, v in row.values.items() if k not in _ORG_FIELDS}
@@ -119,6 +176,16 @@ async def import_items(session: AsyncSession, principal: Principal, list_id: uui
                     ids.append(matches[0])
             if ids:
                 fields[target] = ids
+        if "decomposition" in fields:
+            decomposition = []
+            for entry in fields["decomposition"]:
+                resolved_row, code, detail = _decomposition_row(units, entry["unit"], entry["task"])
+                if resolved_row is None:
+                    ok = False
+                    run.error(row.number, "decomposition", code, detail)
+                else:
+                    decomposition.append(resolved_row)
+            fields["decomposition"] = decomposition
         return ResponsibilityItemCreate.model_validate(fields) if ok else None
 
     async def create(row: Row, body: ResponsibilityItemCreate) -> uuid.UUID:
