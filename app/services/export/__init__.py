@@ -187,7 +187,9 @@ class Export:
                         yield page.data
                     else:
                         for n in range(0, len(page.rows), XLSX_CHUNK_ROWS):
-                            yield writer.chunk(page.rows[n:n + XLSX_CHUNK_ROWS])
+                            # In a thread, so the event loop keeps answering the upcoming read's
+                            # round trips (BEGIN, SET, the query) while the XML is built.
+                            yield await asyncio.to_thread(writer.chunk, page.rows[n:n + XLSX_CHUNK_ROWS])
                     if upcoming is None:
                         break
                     page = await upcoming
