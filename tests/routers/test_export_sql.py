@@ -151,6 +151,39 @@ class TestItemLedgerRenderedByPostgres:
         fast, slow = await both(client, monkeypatch, p.headers("env_staff"), {"format": "xlsx", "q": "事项"})
         assert sheet(fast) == sheet(slow)
 
+    async def test_csv_pages_render_two_at_a_time_never_more(self, client, database, monkeypatch):
+        p, made = await items_world(database, client)
+        in_flight, most = 0, 0
+        read_page = sql_pages.read_page
+
+        async def watched(*args, **kwargs):
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            try:
+                return await read_page(*args, **kwargs)
+            finally:
+                in_flight -= 1
+
+        monkeypatch.setattr(sql_pages, "read_page", watched)
+        r = await client.get("/responsibility-items", headers=p.headers("env_staff"), params={"format": "csv"})
+        assert [row[0] for row in read_csv(r)[1:]] == [m["id"] for m in made]
+        assert most == export_service.CSV_CONCURRENT_PAGES == 2
+
+    async def test_rows_after_the_last_page_end_come_in_pages_chained_from_it(self, client, database, monkeypatch):
+        """Rows added once the page ends were read fall in the open last range, which is read page
+        by page like a list: simulated by keeping only the first end."""
+        p, made = await items_world(database, client)
+        read_boundaries = sql_pages.read_boundaries
+
+        async def first_end_only(*args, **kwargs):
+            return (await read_boundaries(*args, **kwargs))[:1]
+
+        monkeypatch.setattr(sql_pages, "read_boundaries", first_end_only)
+        fast, slow = await both(client, monkeypatch, p.headers("env_staff"), {"format": "csv"})
+        assert fast.content == slow.content
+        assert [row[0] for row in read_csv(fast)[1:]] == [m["id"] for m in made]
+
     async def test_a_foreign_cursor_is_a_problem_before_the_file(self, client, database):
         p, made = await items_world(database, client)
         of_one_list = (await client.get(f"/duty-lists/{made[0]['duty_list_id']}/items",

@@ -6,7 +6,7 @@ construction ("export of a filtered list equals the list"). The first page is re
 request, before any byte is sent: a bad filter, a foreign cursor or a missing permission is
 still a problem document. Each later page runs in a short read session of its own, following
 the keyset cursor (never OFFSET), so the connection is not held while a slow client downloads
-and memory stays one page deep whatever the row count.
+and memory stays a few pages deep whatever the row count.
 
 `headers=zh` (the default, what a clerk expects) gives Chinese column headers and enum labels
 (`GET /meta/enums`) and 是/否; `headers=en` gives English headers and the API's codes, which is
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -122,6 +123,9 @@ class Renderer:
 
 SqlSource = Callable[["ExportSpec", Language], Awaitable["SqlLedger"]]
 RENDER_IN_SQL = True  # on PostgreSQL, lists that pass `sql=` are rendered by the server (tests turn it off)
+# CSV pages rendered at once, each on its own connection (PostgreSQL's work is most of a CSV export's;
+# two is this deployment's core count, and an export holds no more connections than that)
+CSV_CONCURRENT_PAGES = 2
 XLSX_CHUNK_ROWS = 2000  # rows of a rendered page written per chunk: the XML of a whole page stays unbuilt
 
 
@@ -168,10 +172,13 @@ class Export:
         csv = self.fmt is ExportFormat.csv
         size = sql_pages.CSV_PAGE_SIZE if csv else sql_pages.SQL_PAGE_SIZE
 
-        async def read(start: tuple[Any, ...] | None) -> sql_pages.RenderedPage:
+        async def read(start: tuple[Any, ...] | None, until: tuple[Any, ...] | None = None
+                       ) -> sql_pages.RenderedPage:
             async with self.database.sessions(write=False)() as s:
-                return await sql_pages.read_page(s, ledger, start, size, csv=csv)
+                return await sql_pages.read_page(s, ledger, start, size, csv=csv, until=until)
 
+        if csv:
+            return await self._stream_csv_ranges(spec, ledger, after, size, read)
         first = await read(after)  # inside the request: a failing statement is a problem document
         writer = self._writer(spec)
 
@@ -183,13 +190,10 @@ class Export:
                     rows += page.count
                     # the server renders the next page while this one is sent (two cores, not one)
                     upcoming = asyncio.create_task(read(page.after)) if page.after is not None else None
-                    if csv:
-                        yield page.data
-                    else:
-                        for n in range(0, len(page.rows), XLSX_CHUNK_ROWS):
-                            # In a thread, so the event loop keeps answering the upcoming read's
-                            # round trips (BEGIN, SET, the query) while the XML is built.
-                            yield await asyncio.to_thread(writer.chunk, page.rows[n:n + XLSX_CHUNK_ROWS])
+                    for n in range(0, len(page.rows), XLSX_CHUNK_ROWS):
+                        # In a thread, so the event loop keeps answering the upcoming read's
+                        # round trips (BEGIN, SET, the query) while the XML is built.
+                        yield await asyncio.to_thread(writer.chunk, page.rows[n:n + XLSX_CHUNK_ROWS])
                     if upcoming is None:
                         break
                     page = await upcoming
@@ -197,10 +201,58 @@ class Export:
                 if upcoming is not None and not upcoming.done():  # the client went away mid-file
                     upcoming.cancel()
             yield writer.finish()
-            log.info("export finished", extra={"export": spec.name, "format": self.fmt.value, "rows": rows,
-                                               "rendered_by": "postgresql"})
+            self._finished(spec, rows)
 
         return self._response(body(), spec)
+
+    async def _stream_csv_ranges(self, spec: ExportSpec, ledger: SqlLedger, after: tuple[Any, ...] | None,
+                                 size: int, read: Callable[..., Awaitable[sql_pages.RenderedPage]]
+                                 ) -> StreamingResponse:
+        """CSV pages are PostgreSQL's work alone (COPY bytes pass through), one backend per page: so
+        the ends of the pages are read first (`SqlLedger.boundaries`) and CSV_CONCURRENT_PAGES of
+        them render at once, sent in order. Each page is still its own short REPEATABLE READ read
+        of a half-open key range; rows added after the last boundary come in pages chained from it."""
+        async with self.database.sessions(write=False)() as s:  # in the request: errors are problems
+            ends = await sql_pages.read_boundaries(s, ledger, after, size)
+        ranges: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]] = list(
+            zip([after, *ends], [*ends, None], strict=True))
+        pending: deque[asyncio.Task[sql_pages.RenderedPage]] = deque()
+
+        def launch() -> None:
+            while ranges and len(pending) < CSV_CONCURRENT_PAGES:
+                pending.append(asyncio.create_task(read(*ranges.pop(0))))
+
+        launch()
+        try:
+            await pending[0]  # inside the request: a failing statement is a problem document
+        except BaseException:
+            for task in pending:
+                task.cancel()
+            raise
+        writer = self._writer(spec)
+
+        async def body() -> AsyncIterator[bytes]:
+            rows = 0
+            yield writer.start(Renderer(self.lang).header(spec))
+            try:
+                while pending:
+                    page = await pending.popleft()  # the first is done already (awaited above)
+                    if page.after is not None:  # the open last range filled a page: more was added
+                        ranges.append((page.after, None))
+                    launch()
+                    rows += page.count
+                    yield page.data
+            finally:
+                for task in pending:  # the client went away mid-file
+                    task.cancel()
+            yield writer.finish()
+            self._finished(spec, rows)
+
+        return self._response(body(), spec)
+
+    def _finished(self, spec: ExportSpec, rows: int) -> None:
+        log.info("export finished", extra={"export": spec.name, "format": self.fmt.value, "rows": rows,
+                                           "rendered_by": "postgresql"})
 
     def _title(self, spec: ExportSpec) -> str:
         return spec.title_zh if self.lang == "zh" else spec.title_en

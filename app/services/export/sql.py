@@ -10,7 +10,10 @@ are; XLSX pages come as raw asyncpg records, which the Python writer turns into 
 
 Pages follow the list's keyset (`paging`'s cursor, scope and `after` condition), one short read
 session each, so no connection is held while a slow client downloads and no COPY runs into the
-statement timeout. SQLite keeps the Python path (`Export.stream` without `sql`).
+statement timeout. XLSX pages chain: each starts after the last row of the one before. A CSV page
+is PostgreSQL's work alone, so the ends of all pages are read first (`boundaries`: one narrow sort
+of the keys in scope) and two pages render at once on two connections (`Export._stream_csv_ranges`).
+SQLite keeps the Python path (`Export.stream` without `sql`).
 
 Output is byte-for-byte that of the Python path (tests/routers/test_export_sql.py compares them):
 PostgreSQL's CSV quoting is Python's QUOTE_MINIMAL (delimiter, quote, CR, LF), an empty cell is
@@ -24,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, select
+from sqlalchemy import CTE, ColumnElement, Select, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # The list's own cursor rules, not a copy of them: a bad cursor is the same 422 as on the JSON list.
@@ -57,10 +60,25 @@ class SqlLedger:
         """The sort values to start after; 422 (ValidationFailed) for a cursor of another list."""
         return tuple(_decode(cursor, self.scope, self.kinds)) if cursor else None
 
-    def page(self, after: Sequence[Any] | None, size: int, csv: bool) -> Select[Any]:
-        pick = self.pick if after is None else self.pick.where(_after(self.keys, after))
+    def _from(self, after: Sequence[Any] | None) -> Select[Any]:
+        return self.pick if after is None else self.pick.where(_after(self.keys, after))
+
+    def page(self, after: Sequence[Any] | None, size: int, csv: bool,
+             until: Sequence[Any] | None = None) -> Select[Any]:
+        """The rows after `after`: `size` of them, or, with `until`, every row up to and including
+        that key (a range whose end was read beforehand: rows added to it meanwhile come too)."""
+        pick = self._from(after).order_by(*self.keys)
+        pick = pick.limit(size) if until is None else pick.where(not_(_after(self.keys, until)))
         # a CTE: the render joins the page twice (cells, related rows), PostgreSQL reads it once
-        return self.render(pick.order_by(*self.keys).limit(size).cte("page"), csv)
+        return self.render(pick.cte("page"), csv)
+
+    def boundaries(self, after: Sequence[Any] | None, every: int) -> Select[Any]:
+        """The sort keys of every `every`-th row after `after`: where the pages of one export end,
+        so that several can be rendered at once. One narrow sort of the keys in scope."""
+        n = func.row_number().over(order_by=self.keys).label("n")
+        numbered = self._from(after).with_only_columns(*self.keys, n, maintain_column_froms=True).subquery()
+        keys = list(numbered.c)[:len(self.keys)]
+        return select(*keys).where(numbered.c.n % every == 0).order_by(numbered.c.n)
 
 
 @dataclass
@@ -110,15 +128,21 @@ def _first_cell(data: bytes, offset: int) -> str:
     return data[offset:data.index(b",", offset)].decode()
 
 
+async def read_boundaries(session: AsyncSession, ledger: SqlLedger, after: Sequence[Any] | None,
+                          every: int) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in (await session.execute(ledger.boundaries(after, every))).all()]
+
+
 async def read_page(session: AsyncSession, ledger: SqlLedger, after: Sequence[Any] | None, size: int, *,
-                    csv: bool) -> RenderedPage:
-    """One page of the ledger, rendered by PostgreSQL, and where the next one starts.
+                    csv: bool, until: Sequence[Any] | None = None) -> RenderedPage:
+    """One page of the ledger, rendered by PostgreSQL, and where the next one starts (`until`: the
+    range up to that key, see `SqlLedger.page`; the next one starts there, so `after` is None).
 
     `session` must be fresh (nothing run on it yet): the page and the sort keys of its last row
     are read in one REPEATABLE READ transaction, so that row cannot vanish between the two."""
     conn = await session.connection()
     driver = (await conn.get_raw_connection()).driver_connection
-    sql, params = driver_sql(ledger.page(after, size, csv), conn)
+    sql, params = driver_sql(ledger.page(after, size, csv, until), conn)
     data, rows = b"", []
     async with driver.transaction(isolation="repeatable_read", readonly=True):
         await driver.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
@@ -136,7 +160,7 @@ async def read_page(session: AsyncSession, ledger: SqlLedger, after: Sequence[An
             rows = list(await driver.fetch(sql, *params))
             count, last_id = len(rows), (rows[-1][0] if rows else None)
         next_after = None
-        if count == size and last_id is not None:  # a full page: there may be more
+        if until is None and count == size and last_id is not None:  # a full page: there may be more
             key_sql, key_params = driver_sql(select(*ledger.keys).where(ledger.keys[-1] == uuid.UUID(last_id)), conn)
             found = await driver.fetchrow(key_sql, *key_params)
             next_after = (*tuple(found)[:-1], uuid.UUID(last_id))
