@@ -47,6 +47,21 @@ class TestCrlfRows:
         assert crlf_rows(data) == (b'1,"x\ny"\r\n2,"a""\nb",c\r\n', 2, 9)
         assert crlf_rows(b'1,"say ""hi"""\n2,z\n') == (b'1,"say ""hi"""\r\n2,z\r\n', 2, 16)
 
+    @pytest.mark.parametrize("data", [b'1,"x\ny"\n2,"a""\nb",c\n3,plain\n', b"a,b\nc,d\ne,f\n",
+                                      b'id1,"\r\n""q""\n",z\nid2,y\n'])
+    def test_chunks_cut_anywhere_give_the_same_rows(self, data, monkeypatch):
+        """COPY hands over chunks of any size, cut mid-row or mid-cell: two cuts at every pair of places."""
+        monkeypatch.setattr(sql_pages, "BLOCK_BYTES", 4)  # blocks end mid-row too
+        whole = crlf_rows(data)
+        last_id = whole[0][whole[2]:].split(b",")[0].decode()
+        for i in range(len(data) + 1):
+            for j in range(i, len(data) + 1):
+                rows = sql_pages.CopyRows()
+                for chunk in (data[:i], data[i:j], data[j:]):
+                    rows.feed(chunk)
+                assert (b"".join(rows.done()), rows.rows, rows.last) == whole, (i, j)
+                assert rows.first_cell_of_last_row() == last_id
+
 
 @pytest.fixture
 def small_pages(monkeypatch):

@@ -241,7 +241,8 @@ class Export:
                         ranges.append((page.after, None))
                     launch()
                     rows += page.count
-                    yield page.data
+                    for block in page.data:
+                        yield block
             finally:
                 for task in pending:  # the client went away mid-file
                     task.cancel()

@@ -83,7 +83,7 @@ class SqlLedger:
 
 @dataclass
 class RenderedPage:
-    data: bytes  # CSV rows (CRLF), empty for XLSX
+    data: list[bytes]  # CSV rows (CRLF) in blocks, empty for XLSX
     rows: list[Any]  # XLSX: records of cells, empty for CSV
     count: int
     after: tuple[Any, ...] | None  # where the next page starts; None: this was the last
@@ -100,32 +100,87 @@ def driver_sql(stmt: Select[Any], conn: AsyncConnection) -> tuple[str, list[Any]
     return state.statement, params
 
 
+BLOCK_BYTES = 1 << 20  # CSV bytes are kept in blocks of about this size: no copy of a whole page is made
+
+
+class CopyRows:
+    """COPY's output, chunk by chunk, as the ledger's rows: COPY ends rows with LF, the ledger with
+    CRLF, and an LF inside a quoted cell is data and stays.
+
+    Inside a quoted cell the quotes seen so far are odd in number (a quote in a cell is doubled),
+    so an LF ends a row when they are even; that parity carries from one chunk to the next, so a
+    chunk may end anywhere. The rows are kept in blocks of ~BLOCK_BYTES (`blocks`), with their
+    count and the offset where the last whole row starts (`last`)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[bytes] = []
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self.quoted = False
+        self.rows = 0
+        self.size = 0  # bytes so far
+        self._row_start = 0  # where the row being read began
+        self.last = 0  # where the last whole row began
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.quoted and b'"' not in chunk:  # nothing quoted: every LF ends a row
+            out = chunk.replace(b"\n", b"\r\n")
+            ends = len(out) - len(chunk)
+            if ends:
+                final = out.rfind(b"\r\n")
+                self.last = self.size + out.rfind(b"\r\n", 0, final) + 2 if ends > 1 else self._row_start
+                self._row_start = self.size + final + 2
+                self.rows += ends
+            self._add(out)
+            return
+        pieces, parts, at = chunk.split(b"\n"), [], self.size
+        for piece in pieces[:-1]:
+            if piece.count(b'"') & 1:
+                self.quoted = not self.quoted
+            end = b"\n" if self.quoted else b"\r\n"
+            parts += (piece, end)
+            at += len(piece) + len(end)
+            if not self.quoted:
+                self.rows += 1
+                self.last, self._row_start = self._row_start, at
+        if pieces[-1].count(b'"') & 1:  # the row goes on in the next chunk
+            self.quoted = not self.quoted
+        parts.append(pieces[-1])
+        self._add(b"".join(parts))
+
+    def _add(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._pending_size += len(data)
+        self.size += len(data)
+        if self._pending_size >= BLOCK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.blocks.append(b"".join(self._pending))
+            self._pending, self._pending_size = [], 0
+
+    def done(self) -> list[bytes]:
+        self._flush()
+        return self.blocks
+
+    def first_cell_of_last_row(self) -> str:
+        """The id: the first cell, never quoted (a UUID), of the last whole row."""
+        start, out = 0, b""
+        for block in self.blocks:
+            if start + len(block) > self.last:
+                out += block[max(self.last - start, 0):]
+                if b"," in out:
+                    break
+            start += len(block)
+        return out[:out.index(b",")].decode()
+
+
 def crlf_rows(data: bytes) -> tuple[bytes, int, int]:
-    """COPY ends rows with LF, the ledger with CRLF; an LF inside a quoted cell is data and stays.
-
-    Returns (bytes, rows, offset of the last row). Inside a quoted cell the quotes seen so far are
-    odd in number (a quote in a cell is doubled), so an LF ends a row when they are even."""
-    if not data:
-        return b"", 0, 0
-    if b'"' not in data:  # nothing quoted: every LF ends a row
-        out = data.replace(b"\n", b"\r\n")
-        before_last = out.rfind(b"\r\n", 0, len(out) - 2)
-        return out, data.count(b"\n"), before_last + 2 if before_last >= 0 else 0
-    parts, quoted, rows, size, row_start, last = [], False, 0, 0, 0, 0
-    for piece in data.split(b"\n")[:-1]:  # the data ends with a row end: the last piece is empty
-        if piece.count(b'"') & 1:
-            quoted = not quoted
-        end = b"\n" if quoted else b"\r\n"
-        parts.append(piece + end)
-        size += len(piece) + len(end)
-        if not quoted:
-            rows += 1
-            last, row_start = row_start, size
-    return b"".join(parts), rows, last
-
-
-def _first_cell(data: bytes, offset: int) -> str:
-    return data[offset:data.index(b",", offset)].decode()
+    """`CopyRows` on one chunk: (bytes, rows, offset of the last row)."""
+    rows = CopyRows()
+    rows.feed(data)
+    return b"".join(rows.done()), rows.rows, rows.last
 
 
 async def read_boundaries(session: AsyncSession, ledger: SqlLedger, after: Sequence[Any] | None,
@@ -143,19 +198,20 @@ async def read_page(session: AsyncSession, ledger: SqlLedger, after: Sequence[An
     conn = await session.connection()
     driver = (await conn.get_raw_connection()).driver_connection
     sql, params = driver_sql(ledger.page(after, size, csv, until), conn)
-    data, rows = b"", []
+    data: list[bytes] = []
+    rows: list[Any] = []
     async with driver.transaction(isolation="repeatable_read", readonly=True):
         await driver.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         if csv:
-            chunks: list[bytes] = []
+            copied = CopyRows()
 
             async def collect(chunk: bytes) -> None:
-                chunks.append(bytes(chunk))
+                copied.feed(bytes(chunk))
 
             # asyncpg inlines the parameters with the server's own quote_literal (nothing is spliced here)
             await driver.copy_from_query(sql, *params, output=collect, format="csv")
-            data, count, last = crlf_rows(b"".join(chunks))
-            last_id = _first_cell(data, last) if count else None
+            data, count = copied.done(), copied.rows
+            last_id = copied.first_cell_of_last_row() if count else None
         else:
             rows = list(await driver.fetch(sql, *params))
             count, last_id = len(rows), (rows[-1][0] if rows else None)
