@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, func, not_, select
+from sqlalchemy import CTE, ColumnElement, Select, func, not_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # The list's own cursor rules, not a copy of them: a bad cursor is the same 422 as on the JSON list.
@@ -185,6 +185,8 @@ def crlf_rows(data: bytes) -> tuple[bytes, int, int]:
 
 async def read_boundaries(session: AsyncSession, ledger: SqlLedger, after: Sequence[Any] | None,
                           every: int) -> list[tuple[Any, ...]]:
+    """`SqlLedger.boundaries`, read in the session's own transaction (its sort kept in memory)."""
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     return [tuple(row) for row in (await session.execute(ledger.boundaries(after, every))).all()]
 
 
