@@ -101,10 +101,10 @@ def content_disposition(stem: str, ascii_stem: str, extension: str) -> str:
 
 # ---------------------------------------------------------------- CSV
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-_FORMULA_FIRST = frozenset(_FORMULA_START)
+_FORMULA_FIRST = frozenset(FORMULA_START)
 
 
 def neutralise(text: str) -> str:
