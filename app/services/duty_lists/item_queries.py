@@ -108,8 +108,8 @@ def _json_list(text: str | None) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=1024)
 def _basis(text: str | None) -> tuple[SimpleNamespace, ...]:
     """Items of one list mostly cite the same basis: parse each distinct text once (read-only result)."""
-    return tuple(SimpleNamespace(kind=b.get("kind"), title=b.get("title"), number=b.get("number"), clause=b.get("clause"))
-                 for b in _json_list(text))
+    return tuple(SimpleNamespace(kind=b.get("kind"), title=b.get("title"), number=b.get("number"),
+                                 clause=b.get("clause")) for b in _json_list(text))
 
 
 async def list_item_rows(session: AsyncSession, principal: Principal, f: ResponsibilityItemFilter, *, limit: int,

@@ -40,7 +40,7 @@ from app.services.export import ExportSpec, Language
 from app.services.export.sql import SqlLedger
 
 I, D, O, R = ResponsibilityItem, DutyList, Organisation, ResponsibilityItemOrganisation
-SEP, SPACE, EMPTY = literal_column("'；'"), literal_column("' '"), literal_column("''")
+SEP, EMPTY = literal_column("'；'"), literal_column("''")
 # The first characters `core.export.neutralise` guards against, as code points: `ascii(cell)` (the first
 # character's) is an integer test where `left(cell, 1)` would build a text per cell (~8% of a page).
 _FORMULA_FIRST = sorted(ord(c) for c in FORMULA_START)

@@ -86,7 +86,7 @@ class RenderedPage:
     data: list[bytes]  # CSV rows (CRLF) in blocks, empty for XLSX
     rows: list[Any]  # XLSX: records of cells, empty for CSV
     count: int
-    after: tuple[Any, ...] | None  # where the next page starts; None: this was the last
+    after: tuple[Any, ...] | None  # where the next page starts; None: the last, or a range read to its end
 
 
 def driver_sql(stmt: Select[Any], conn: AsyncConnection) -> tuple[str, list[Any]]:
@@ -192,8 +192,9 @@ async def read_boundaries(session: AsyncSession, ledger: SqlLedger, after: Seque
 
 async def read_page(session: AsyncSession, ledger: SqlLedger, after: Sequence[Any] | None, size: int, *,
                     csv: bool, until: Sequence[Any] | None = None) -> RenderedPage:
-    """One page of the ledger, rendered by PostgreSQL, and where the next one starts (`until`: the
-    range up to that key, see `SqlLedger.page`; the next one starts there, so `after` is None).
+    """One page of the ledger, rendered by PostgreSQL, and where the next one starts. With `until`,
+    the range up to that key (`SqlLedger.page`): the next range starts at `until`, so the page's
+    `after` is None.
 
     `session` must be fresh (nothing run on it yet): the page and the sort keys of its last row
     are read in one REPEATABLE READ transaction, so that row cannot vanish between the two."""

@@ -11,8 +11,9 @@ province, not both lead and cooperating, …) and so is the audit row
 looked up in the list's province: a lead may be a sibling department outside the caller's own
 scope (that is the rule for one item too). A name two organisations of the province share is
 `ambiguous_organisation` (use the short code). Decomposition units are looked up the same way
-among the active units below the list's organisation (`unknown_unit` / `ambiguous_unit`). Adding an item emits no domain event
-(app/services/events.py has none for items), so neither does an import. The batch
+among the active units below the list's organisation (`unknown_unit` / `ambiguous_unit`).
+Adding an item emits no domain event (app/services/events.py has none for items), so neither
+does an import. The batch
 (`duty_list_import_batch`) is filed at the list's organisation and every item created carries
 its id.
 """
