@@ -7,9 +7,10 @@ every row's errors and nothing written. Honours `Idempotency-Key`.
 Spreadsheet imports (issue 7 item 5; README.md "Import template"): `multipart/form-data` with one
 `file` part, XLSX or CSV told apart by content (else 422 `not_a_spreadsheet`), at most 8 MiB (413;
 the import routes' own body limit, `sheets.MAX_FILE_BYTES`), zip bombs and oversized sheets 413
-`spreadsheet_too_large`, malformed files 422 `spreadsheet_unreadable`. Rows are checked by the single-create services; `mode=all` (default)
-writes nothing unless every row is valid (422 `import_rejected` with `errors[].row`), `mode=partial`
-imports the valid rows, `dry_run=true` only validates (200).
+`spreadsheet_too_large`, malformed files 422 `spreadsheet_unreadable`. Rows are checked by the
+single-create services; `mode=all` (default) writes nothing unless every row is valid (422
+`import_rejected` with `errors[].row`), `mode=partial` imports the valid rows, `dry_run=true` only
+validates (200).
 
 Both uploads honour `Idempotency-Key` (RELIABILITY.md REL-06) as the JSON POSTs do, keyed on the
 file's bytes and `mode` (not on the file's name, the multipart framing or how the query is spelt):

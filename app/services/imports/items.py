@@ -93,14 +93,20 @@ async def _organisations(session: AsyncSession, jurisdiction_id: uuid.UUID, rows
     wanted = {n for r in rows for key in _ORG_FIELDS for n in r.values.get(key, [])}
     if not wanted:
         return {}
+    return _by_name_or_code((await session.execute(
+        select(Organisation.id, Organisation.name, Organisation.short_code).where(
+            Organisation.jurisdiction_id == jurisdiction_id,
+            or_(Organisation.name.in_(wanted), Organisation.short_code.in_(wanted))))).all())
+
+
+def _by_name_or_code(rows: Any) -> dict[str, list[uuid.UUID]]:
+    """(id, name, short code) rows → what a cell may call each by: its short code (unique, so it
+    wins over a name) or its name (several organisations may share one: `ambiguous_…`)."""
     found: dict[str, list[uuid.UUID]] = {}
-    for org_id, name, short_code in (await session.execute(
-            select(Organisation.id, Organisation.name, Organisation.short_code).where(
-                Organisation.jurisdiction_id == jurisdiction_id,
-                or_(Organisation.name.in_(wanted), Organisation.short_code.in_(wanted))))).all():
-        if short_code in wanted:  # a short code is unique: it wins over a name
+    for org_id, name, short_code in rows:
+        if short_code:
             found[short_code] = [org_id]
-        if name in wanted and found.get(name) != [org_id]:
+        if found.get(name) != [org_id]:
             found.setdefault(name, []).append(org_id)
     return found
 
@@ -112,17 +118,11 @@ _UNIT_AND_PERSON = re.compile(r"(?P<unit>.+?)（(?P<person>[^（）]+)）")
 async def _units(session: AsyncSession, organisation_id: uuid.UUID) -> dict[str, list[uuid.UUID]]:
     """Name or short code → the active units below the list's organisation (its 处室 and 直属单位),
     the units a decomposition row may name (app/services/duty_lists/items.py checks the same)."""
-    found: dict[str, list[uuid.UUID]] = {}
-    for unit_id, name, short_code in (await session.execute(
-            select(Organisation.id, Organisation.name, Organisation.short_code)
-            .join(OrganisationClosure, OrganisationClosure.descendant_id == Organisation.id)
-            .where(OrganisationClosure.ancestor_id == organisation_id, OrganisationClosure.depth > 0,
-                   Organisation.is_active.is_(True)))).all():
-        if short_code:
-            found[short_code] = [unit_id]  # a short code is unique: it wins over a name
-        if found.get(name) != [unit_id]:
-            found.setdefault(name, []).append(unit_id)
-    return found
+    return _by_name_or_code((await session.execute(
+        select(Organisation.id, Organisation.name, Organisation.short_code)
+        .join(OrganisationClosure, OrganisationClosure.descendant_id == Organisation.id)
+        .where(OrganisationClosure.ancestor_id == organisation_id, OrganisationClosure.depth > 0,
+               Organisation.is_active.is_(True)))).all())
 
 
 def _decomposition_row(units: dict[str, list[uuid.UUID]], unit_text: str, task: str | None
