@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.openapi import omit_null
 from app.models import DutyListStatus
 from app.schemas.dates import CalendarDate
 
@@ -38,7 +39,8 @@ class DutyListCreate(BaseModel):
 class DutyListUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str | None = Field(default=None, min_length=1, max_length=200, description="New title.")
+    title: str | None = Field(default=None, min_length=1, max_length=200, description="New title.",
+                              json_schema_extra=omit_null)
     note: str | None = Field(default=None, max_length=2000, description="New internal note.")
 
 

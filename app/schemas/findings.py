@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.openapi import omit_null
 from app.models import (
     DispatchCadence,
     ExtensionStatus,
@@ -72,10 +73,11 @@ class FindingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str | None = Field(default=None, max_length=32, description="New ledger number.")
-    title: str | None = Field(default=None, min_length=1, max_length=300, description="New title.")
+    title: str | None = Field(default=None, min_length=1, max_length=300, description="New title.",
+                              json_schema_extra=omit_null)
     description: str | None = Field(default=None, max_length=10_000, description="New description.")
     category_id: uuid.UUID | None = Field(default=None, description="New category node.")
-    key_problem: bool | None = Field(default=None, description="Key problem or not.")
+    key_problem: bool | None = Field(default=None, description="Key problem or not.", json_schema_extra=omit_null)
     key_problem_handler: str | None = Field(default=None, max_length=100, description="New dedicated handler.")
     responsible_leader: str | None = Field(default=None, max_length=100, description="责任领导.")
     responsible_unit_id: uuid.UUID | None = Field(default=None, description="责任部门: the responsible "

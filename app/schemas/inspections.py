@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.openapi import omit_null
 from app.models import DispatchCadence, InspectionKind
 from app.schemas.duty_lists import OrganisationBrief
 
@@ -74,9 +75,11 @@ class InspectionUpdate(_Dates):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str | None = Field(default=None, min_length=1, max_length=300, description="New name.")
+    title: str | None = Field(default=None, min_length=1, max_length=300, description="New name.",
+                              json_schema_extra=omit_null)
     code: str | None = Field(default=None, max_length=64, description="New round or batch.")
-    dispatch_cadence: DispatchCadence | None = Field(default=None, description="New cadence.")
+    dispatch_cadence: DispatchCadence | None = Field(default=None, description="New cadence.",
+                                                      json_schema_extra=omit_null)
     rectification_plan: RectificationPlan | None = Field(default=None, description="The plan, whole.")
     note: str | None = Field(default=None, max_length=2000, description="New note.")
 

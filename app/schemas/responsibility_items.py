@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.openapi import omit_null
 from app.models import DutyDomain, DutyListStatus
 from app.profiles.schema import BasisKind
 from app.schemas.duty_lists import OrganisationBrief
@@ -87,9 +88,11 @@ class ResponsibilityItemCreate(_ItemFields):
 
 
 class ResponsibilityItemUpdate(_ItemFields):
-    title: str | None = Field(default=None, min_length=1, max_length=300, description="New title.")
-    domain: DutyDomain | None = Field(default=None, description="New field.")
-    position: int | None = Field(default=None, ge=1, le=100_000, description="New place in the list.")
+    title: str | None = Field(default=None, min_length=1, max_length=300, description="New title.",
+                              json_schema_extra=omit_null)
+    domain: DutyDomain | None = Field(default=None, description="New field.", json_schema_extra=omit_null)
+    position: int | None = Field(default=None, ge=1, le=100_000, description="New place in the list.",
+                                 json_schema_extra=omit_null)
 
 
 class DecompositionRead(BaseModel):
