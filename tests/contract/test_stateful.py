@@ -38,6 +38,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from schemathesis.config._phases import InferenceConfig
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine.errors import is_inconsistent_replay
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.meta import TestPhase
@@ -240,6 +241,14 @@ async def _duty_worker(database_url: str, world: World) -> str:
         await database.dispose()
 
 
+_ITEM_CREATED = DutyListBase.bundles["POST /duty-lists/{duty_list_id}/items -> 201"]
+_ITEM_CREATE = schema["/duty-lists/{duty_list_id}/items"]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE,
+                                                                              phase=TestPhase.STATEFUL)
+_ITEM_WRITE_PATHS = ("/duty-lists/{duty_list_id}/items", "/responsibility-items/{item_id}")
+_ITEM_REFERENCES = ("lead_organisation_ids", "first_lead_organisation_id", "cooperating_organisation_ids",
+                    "decomposition", "complaint_channels")
+
+
 @chains_only
 class DutyListWalk(WalkHooks, DutyListBase):
     def setup(self) -> None:
@@ -251,6 +260,27 @@ class DutyListWalk(WalkHooks, DutyListBase):
         # One list per organisation: the walk's list is env's, and later creates are the 409 they should be.
         case.body = {**case.body, "organisation_id": str(self.world.org("env").id)}
         return self.start_with(case)
+
+    # Item updates and deletes start only from an item-create answer, and the links to that create
+    # compete with every other link from a list's answers. Adding items to the walk's lists directly
+    # doubles the item creates per walk (about 20 → 45 with 2xx, same scenario budget).
+    @precondition(lambda self: self.records < RECORDS_PER_SCENARIO)
+    @rule(target=_ITEM_CREATED, duty_list=_DUTY_LIST_CREATED, case=_ITEM_CREATE)
+    def add_item(self, duty_list, case):
+        case.path_parameters = {**(case.path_parameters or {}), "duty_list_id": duty_list.response.json()["id"]}
+        return self.start_with(case)
+
+    def before_call(self, case) -> None:
+        """Item writes drawn as valid data leave out the fields that must name records of the
+        province (lead and cooperating organisations, units) or follow a format per kind (complaint
+        channels): drawn at random those are a 422 almost every time, and a CI run saw no 2xx on
+        `PATCH /responsibility-items/{item_id}` in 67 scenarios. Invalid data is sent as drawn, or
+        leaving a field out could turn it valid and fail the negative check."""
+        super().before_call(case)
+        body = case.meta.components.get(ParameterLocation.BODY) if case.meta else None
+        if (case.operation.path in _ITEM_WRITE_PATHS and isinstance(case.body, dict)
+                and body is not None and body.mode is GenerationMode.POSITIVE):
+            case.body = {key: value for key, value in case.body.items() if key not in _ITEM_REFERENCES}
 
 
 DUTY_LIST_WRITES = (
